@@ -1,0 +1,76 @@
+import type { TesseraSettings } from '../core/settings.js'
+import { parseDuration, parseRateLimit } from './durations.js'
+
+/** The faces the server can mount. */
+export type Profile = 'canonical' | 'drf' | 'conduit'
+const PROFILES: readonly Profile[] = ['canonical', 'drf', 'conduit']
+
+/** The server's whole configuration, as read from the environment. */
+export interface ServerConfig {
+  host: string
+  port: number
+  databaseUrl: string
+  publicUrl: string
+  profiles: Profile[]
+  corsOrigins: string[]
+  logLevel: string
+  /** Cached sessions kept in memory. @default 100000 */
+  cacheSize: number
+  settings: Partial<TesseraSettings>
+}
+
+/** One line per variable, for `tessera serve --help`. */
+export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
+  ['HOST, PORT', 'where the server listens (127.0.0.1, 8000)'],
+  ['DATABASE_URL', 'sqlite:<path> (default sqlite:./tessera.db)'],
+  ['PUBLIC_URL', 'base of links in e-mails (default http://HOST:PORT)'],
+  ['TOKEN_TTL, TOKEN_MAX_AGE', 'opaque-token idle and absolute lifetimes (30d, 365d)'],
+  ['LOGIN_THROTTLE', 'failed logins per account, e.g. 10/15m, or off'],
+  ['ANON_THROTTLE', 'failed logins per client address, e.g. 300/1m, or off'],
+  ['MAX_SESSIONS_PER_USER', 'live sessions per user; the oldest go first (100)'],
+  ['TOKEN_CACHE_SIZE', 'sessions cached in memory (100000; 0 disables the cache)'],
+  ['CORS_ORIGINS', 'comma list of origins allowed to call the API from a browser'],
+  ['PROFILES', 'faces to mount: canonical,drf,conduit'],
+  ['LOG_LEVEL', "pino's level (info)"],
+]
+
+/** Reads the configuration from `env`; throws a RangeError naming the variable that is wrong. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const host = env.HOST?.trim() || '127.0.0.1'
+  const port = env.PORT?.trim() ? Number(env.PORT) : 8000
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError(`tessera: PORT must be 0–65535 (got "${env.PORT}")`)
+  const profiles = (env.PROFILES ?? PROFILES.join(','))
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+  for (const profile of profiles) {
+    if (!PROFILES.includes(profile as Profile)) {
+      throw new RangeError(`tessera: PROFILES may list only ${PROFILES.join(', ')} (got "${profile}")`)
+    }
+  }
+  const cacheSize = env.TOKEN_CACHE_SIZE?.trim() ? Number(env.TOKEN_CACHE_SIZE) : 100_000
+  if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new RangeError('tessera: TOKEN_CACHE_SIZE must be a whole number ≥ 0')
+
+  const settings: Partial<TesseraSettings> = {}
+  if (env.TOKEN_TTL) settings.tokenIdleSeconds = parseDuration(env.TOKEN_TTL, 'TOKEN_TTL')
+  if (env.TOKEN_MAX_AGE) settings.tokenMaxAgeSeconds = parseDuration(env.TOKEN_MAX_AGE, 'TOKEN_MAX_AGE')
+  if (env.LOGIN_THROTTLE) settings.loginThrottle = parseRateLimit(env.LOGIN_THROTTLE, 'LOGIN_THROTTLE')
+  if (env.ANON_THROTTLE) settings.addressThrottle = parseRateLimit(env.ANON_THROTTLE, 'ANON_THROTTLE')
+  if (env.MAX_SESSIONS_PER_USER) {
+    settings.maxSessionsPerUser = Number(env.MAX_SESSIONS_PER_USER)
+    if (!Number.isInteger(settings.maxSessionsPerUser) || settings.maxSessionsPerUser < 1) {
+      throw new RangeError('tessera: MAX_SESSIONS_PER_USER must be a whole number ≥ 1')
+    }
+  }
+  return {
+    host,
+    port,
+    databaseUrl: env.DATABASE_URL?.trim() || 'sqlite:./tessera.db',
+    publicUrl: (env.PUBLIC_URL?.trim() || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, ''),
+    profiles: profiles as Profile[],
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    logLevel: env.LOG_LEVEL?.trim() || 'info',
+    cacheSize,
+    settings,
+  }
+}

@@ -1,0 +1,18 @@
+import type { Store } from '../store/store.js'
+import type { Clock } from './clock.js'
+import type { TesseraEventBus } from './events.js'
+import type { PrincipalCache } from './principal.js'
+import type { TesseraSettings } from './settings.js'
+import type { CounterStore } from './throttle.js'
+
+/** What every core operation works with, passed in so tests and engines can swap any part. */
+export interface CoreContext {
+  store: Store
+  cache: PrincipalCache
+  counters: CounterStore
+  clock: Clock
+  events: TesseraEventBus
+  settings: Readonly<TesseraSettings>
+  /** Reports a failure that must not fail the request (a background write, a subscriber). */
+  reportError: (error: unknown, what: string) => void
+}

@@ -1,0 +1,44 @@
+import { addFieldError, type FieldErrors } from './errors.js'
+
+/**
+ * The rules for e-mails and usernames, in one place for every face. Both are unique without
+ * regard to case: stored as entered (trimmed), compared by their key (Unicode NFC, lower case).
+ */
+
+const EMAIL_MAX = 254
+const USERNAME_MAX = 150
+// Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is proven by verification mail.
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@.][^\s@]*$/u
+// Django's UnicodeUsernameValidator: letters, digits and @ . + - _
+const USERNAME_SHAPE = /^[\p{L}\p{N}_.@+-]+$/u
+
+/** The key an e-mail or username is compared by. */
+export function identityKey(value: string): string {
+  return value.trim().normalize('NFC').toLowerCase()
+}
+
+/** The trimmed e-mail, or a message in `errors.email` when it is not one. */
+export function checkEmail(raw: string, errors: FieldErrors): string {
+  const email = raw.trim().normalize('NFC')
+  if (email.length === 0) addFieldError(errors, 'email', 'This field may not be blank.')
+  else if (email.length > EMAIL_MAX) addFieldError(errors, 'email', `Ensure this field has no more than ${EMAIL_MAX} characters.`)
+  else if (!EMAIL_SHAPE.test(email)) addFieldError(errors, 'email', 'Enter a valid email address.')
+  return email
+}
+
+/** The trimmed username, or a message in `errors.username` when it is not one. */
+export function checkUsername(raw: string, errors: FieldErrors): string {
+  const username = raw.trim().normalize('NFC')
+  if (username.length === 0) addFieldError(errors, 'username', 'This field may not be blank.')
+  else if (username.length > USERNAME_MAX) {
+    addFieldError(errors, 'username', `Ensure this field has no more than ${USERNAME_MAX} characters.`)
+  } else if (!USERNAME_SHAPE.test(username)) {
+    addFieldError(errors, 'username', 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.')
+  }
+  return username
+}
+
+/** True when a login identifier names an e-mail rather than a username. */
+export function looksLikeEmail(identifier: string): boolean {
+  return identifier.includes('@')
+}

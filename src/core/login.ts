@@ -1,0 +1,79 @@
+import type { UserRecord } from '../store/store.js'
+import type { CoreContext } from './context.js'
+import { TesseraError, ThrottledError } from './errors.js'
+import { identityKey, looksLikeEmail } from './identity.js'
+import { hashPassword, verifyDummyPassword, verifyPassword } from './passwords.js'
+import { assertNotThrottled, clearFailures, countFailure, type Throttle } from './throttle.js'
+
+/** What every login route of every face hands the core. */
+export interface LoginAttempt {
+  /** An e-mail or a username. */
+  identifier: string
+  password: string
+  /** The client's address, for the per-address limit and the audit trail. */
+  address?: string
+}
+
+const INVALID_CREDENTIALS = 'Unable to log in with provided credentials.'
+
+/**
+ * Checks a password login and returns the user. Unknown user, wrong password and inactive user
+ * all throw the same `invalid_credentials`, after the same amount of hashing work; throws
+ * `ThrottledError` once the account or the address has used up its failures.
+ */
+export async function verifyLogin(ctx: CoreContext, attempt: LoginAttempt): Promise<UserRecord> {
+  const key = identityKey(attempt.identifier)
+  const now = ctx.clock.now()
+  const throttles = activeThrottles(ctx, key, attempt.address)
+  try {
+    for (const [throttle, throttleKey] of throttles) await assertNotThrottled(ctx.counters, throttle, throttleKey, now)
+  } catch (error) {
+    if (error instanceof ThrottledError) {
+      ctx.events.emit('login.failed', { identifier: key, address: attempt.address, reason: 'throttled' })
+    }
+    throw error
+  }
+
+  const user = await findLoginUser(ctx, key)
+  let ok = false
+  let needsRehash = false
+  if (user) ({ ok, needsRehash } = await verifyPassword(attempt.password, user.passwordHash))
+  // Same work for a user who does not exist, so timing does not tell which accounts do.
+  else await verifyDummyPassword(attempt.password)
+
+  if (!user || !ok || !user.isActive) {
+    for (const [throttle, throttleKey] of throttles) await countFailure(ctx.counters, throttle, throttleKey, now)
+    ctx.events.emit('login.failed', { identifier: key, address: attempt.address, reason: 'invalid_credentials' })
+    throw new TesseraError('invalid_credentials', INVALID_CREDENTIALS)
+  }
+
+  if (ctx.settings.loginThrottle) await clearFailures(ctx.counters, accountThrottle(ctx), key)
+  const patch: Partial<UserRecord> = { lastLogin: now }
+  // Old hashes (Django's PBKDF2, weaker argon2) are upgraded while the plain password is at hand.
+  if (needsRehash) patch.passwordHash = await hashPassword(attempt.password)
+  const updated = await ctx.store.updateUser(user.id, patch)
+  ctx.events.emit('login.succeeded', { userId: user.id, address: attempt.address })
+  return updated?.ok ? updated.user : user
+}
+
+/** The user a login identifier names: by e-mail when it has an @, then by username. */
+async function findLoginUser(ctx: CoreContext, key: string): Promise<UserRecord | null> {
+  if (looksLikeEmail(key)) {
+    const byEmail = await ctx.store.findUserByEmailKey(key)
+    if (byEmail) return byEmail
+  }
+  return ctx.store.findUserByUsernameKey(key)
+}
+
+function accountThrottle(ctx: CoreContext): Throttle {
+  return { limit: ctx.settings.loginThrottle!, prefix: 'login:account:' }
+}
+
+function activeThrottles(ctx: CoreContext, key: string, address: string | undefined): Array<[Throttle, string]> {
+  const throttles: Array<[Throttle, string]> = []
+  if (ctx.settings.loginThrottle) throttles.push([accountThrottle(ctx), key])
+  if (ctx.settings.addressThrottle && address) {
+    throttles.push([{ limit: ctx.settings.addressThrottle, prefix: 'login:address:' }, address])
+  }
+  return throttles
+}

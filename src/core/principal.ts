@@ -1,0 +1,58 @@
+/** Who a request acts for: the user (as cached) and the session its credential names. */
+export interface Principal {
+  user: PrincipalUser
+  sessionId: string
+  /** When the credential's session dies unless used again. */
+  expiresAt: Date
+}
+
+/** The user fields permission checks need, small enough to cache for every live session. */
+export interface PrincipalUser {
+  id: number
+  email: string
+  username: string
+  isActive: boolean
+  isStaff: boolean
+  isSuperuser: boolean
+}
+
+/** The result of checking a credential: a principal, or why there is none. */
+export type CredentialCheck =
+  | { ok: true; principal: Principal }
+  | { ok: false; reason: 'invalid_token' | 'user_inactive' }
+
+/** A session as kept in the principal cache: what validation needs without a database read. */
+export interface CachedSession {
+  user: PrincipalUser
+  sessionId: string
+  createdAt: number
+  /** `lastUsedAt` as last written to the store, in epoch ms. */
+  persistedLastUsedAt: number
+}
+
+/**
+ * A secret-hash → session cache. The core invalidates entries on every revocation and user
+ * change, so a hit is as good as a database read. Lookups are synchronous: they sit on the hot path.
+ */
+export interface PrincipalCache {
+  get(secretHash: string): CachedSession | undefined
+  /**
+   * Counts invalidations. A reader takes it before reading the store and passes it to `set`, which
+   * drops the entry if anything was invalidated meanwhile: a revocation racing a cache fill wins.
+   */
+  generation(): number
+  set(secretHash: string, entry: CachedSession, generationAtRead: number): void
+  /** Forgets the session; its credentials are checked against the store again. */
+  deleteSession(sessionId: string): void
+  /** Forgets every session of the user (deactivation, privilege or e-mail change). */
+  deleteUser(userId: number): void
+}
+
+/** A cache that holds nothing: every check reads the store. */
+export const noCache: PrincipalCache = {
+  get: () => undefined,
+  generation: () => 0,
+  set: () => {},
+  deleteSession: () => {},
+  deleteUser: () => {},
+}

@@ -1,0 +1,162 @@
+import type { SessionRecord } from '../store/store.js'
+import { addSeconds } from './clock.js'
+import type { CoreContext } from './context.js'
+import type { RevokeReason } from './events.js'
+import type { CachedSession, CredentialCheck, PrincipalUser } from './principal.js'
+import { constantTimeEqual, generateSessionId, generateToken, hashSecret, isWellFormedToken } from './tokens.js'
+import type { UserRecord } from '../store/store.js'
+
+/** A session just made or re-keyed, with its plain token: shown to the caller once, never stored. */
+export interface IssuedToken {
+  token: string
+  session: SessionRecord
+}
+
+const INVALID: CredentialCheck = { ok: false, reason: 'invalid_token' }
+const INACTIVE: CredentialCheck = { ok: false, reason: 'user_inactive' }
+const DEVICE_MAX = 200
+
+/** A device name fit to store: trimmed, printable, bounded. */
+export function deviceName(device: string | undefined, userAgent: string | undefined): string {
+  const raw = device?.trim() || userAgent?.trim() || 'unknown device'
+  // eslint-disable-next-line no-control-regex
+  return raw.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, DEVICE_MAX)
+}
+
+/** When a session used at `lastUsedAt` dies: the idle limit, capped by the absolute one. */
+export function sessionExpiry(ctx: CoreContext, createdAt: Date, lastUsedAt: Date): Date {
+  const idle = addSeconds(lastUsedAt, ctx.settings.tokenIdleSeconds).getTime()
+  const absolute = addSeconds(createdAt, ctx.settings.tokenMaxAgeSeconds).getTime()
+  return new Date(Math.min(idle, absolute))
+}
+
+/** Starts a session for `user` on `device` and returns its token; the oldest beyond the cap go. */
+export async function createSession(ctx: CoreContext, user: UserRecord, device: string): Promise<IssuedToken> {
+  const now = ctx.clock.now()
+  const { token, secretHash } = generateToken()
+  const session: SessionRecord = {
+    id: generateSessionId(),
+    userId: user.id,
+    secretHash,
+    device,
+    createdAt: now,
+    lastUsedAt: now,
+    expiresAt: sessionExpiry(ctx, now, now),
+    revokedAt: null,
+  }
+  await ctx.store.insertSession(session)
+  ctx.events.emit('session.created', { userId: user.id, sessionId: session.id, device })
+  const dropped = await ctx.store.revokeSessionsBeyond(user.id, ctx.settings.maxSessionsPerUser, now)
+  forgetRevoked(ctx, user.id, dropped, 'session_cap')
+  return { token, session }
+}
+
+/**
+ * Checks an opaque token: its shape, then the cache, then the store. Returns the principal, or
+ * why there is none; never throws for a bad token, so the hot path stays free of exceptions.
+ */
+export async function validateToken(ctx: CoreContext, token: string): Promise<CredentialCheck> {
+  if (!isWellFormedToken(token)) return INVALID
+  const secretHash = hashSecret(token)
+  const now = ctx.clock.now()
+  let entry = ctx.cache.get(secretHash)
+  if (!entry) {
+    const generation = ctx.cache.generation()
+    const found = await ctx.store.findSessionBySecretHash(secretHash)
+    // The index found the row by hash; comparing again in constant time costs little and keeps
+    // the check independent of how an engine implements the lookup.
+    if (!found || !constantTimeEqual(found.session.secretHash, secretHash)) return INVALID
+    const { session, user } = found
+    if (session.revokedAt !== null || session.expiresAt <= now) return INVALID
+    if (!user.isActive) return INACTIVE
+    entry = {
+      user: principalUser(user),
+      sessionId: session.id,
+      createdAt: session.createdAt.getTime(),
+      persistedLastUsedAt: session.lastUsedAt.getTime(),
+    }
+    ctx.cache.set(secretHash, entry, generation)
+  }
+  const expiresAt = touch(ctx, entry, now)
+  if (expiresAt <= now) return INVALID
+  return { ok: true, principal: { user: entry.user, sessionId: entry.sessionId, expiresAt } }
+}
+
+/** The session's expiry after use at `now`; writes `lastUsedAt` at most once per touch interval. */
+function touch(ctx: CoreContext, entry: CachedSession, now: Date): Date {
+  const createdAt = new Date(entry.createdAt)
+  const current = sessionExpiry(ctx, createdAt, new Date(entry.persistedLastUsedAt))
+  if (current <= now) return current
+  if (now.getTime() - entry.persistedLastUsedAt < ctx.settings.touchIntervalSeconds * 1000) return current
+  entry.persistedLastUsedAt = now.getTime()
+  const next = sessionExpiry(ctx, createdAt, now)
+  // Not awaited: the request need not wait for bookkeeping, and a lost touch only shortens idle time.
+  ctx.store.touchSession(entry.sessionId, now, next).catch((error) => ctx.reportError(error, 'touchSession'))
+  return next
+}
+
+/** Revokes one session; false when it was already gone. */
+export async function revokeSession(ctx: CoreContext, session: { id: string; userId: number }, reason: RevokeReason): Promise<boolean> {
+  const revoked = await ctx.store.revokeSession(session.id, ctx.clock.now())
+  forgetRevoked(ctx, session.userId, revoked ? [session.id] : [], reason)
+  return revoked
+}
+
+/** Revokes every live session of a user, except `exceptId` when given; returns how many. */
+export async function revokeUserSessions(
+  ctx: CoreContext,
+  userId: number,
+  reason: RevokeReason,
+  exceptId?: string,
+): Promise<number> {
+  const ids = await ctx.store.revokeUserSessions(userId, ctx.clock.now(), exceptId)
+  forgetRevoked(ctx, userId, ids, reason)
+  return ids.length
+}
+
+/** Revokes a user's sessions on one device (`tessera token create -r`). */
+export async function revokeDeviceSessions(ctx: CoreContext, userId: number, device: string): Promise<number> {
+  const ids = await ctx.store.revokeDeviceSessions(userId, device, ctx.clock.now())
+  forgetRevoked(ctx, userId, ids, 'device_replaced')
+  return ids.length
+}
+
+/** Gives a live session a new secret; the old token stops working at once. Null when it is gone. */
+export async function rotateSessionToken(ctx: CoreContext, sessionId: string): Promise<IssuedToken | null> {
+  const { token, secretHash } = generateToken()
+  if (!(await ctx.store.replaceSessionSecret(sessionId, secretHash))) return null
+  const session = await ctx.store.findSessionById(sessionId)
+  if (!session) return null
+  ctx.cache.deleteSession(sessionId)
+  ctx.events.emit('token.rotated', { userId: session.userId, sessionId })
+  return { token, session }
+}
+
+/** The user's live sessions, newest first. */
+export async function listSessions(ctx: CoreContext, userId: number): Promise<SessionRecord[]> {
+  return ctx.store.listLiveSessions(userId, ctx.clock.now())
+}
+
+/** Deletes revoked and expired sessions older than `now`; returns how many rows went. */
+export async function clearDeadSessions(ctx: CoreContext): Promise<number> {
+  return ctx.store.deleteDeadSessions(ctx.clock.now())
+}
+
+/** Evicts revoked sessions from the cache and tells subscribers. */
+function forgetRevoked(ctx: CoreContext, userId: number, sessionIds: string[], reason: RevokeReason): void {
+  if (sessionIds.length === 0) return
+  for (const id of sessionIds) ctx.cache.deleteSession(id)
+  ctx.events.emit('session.revoked', { userId, sessionIds, reason })
+}
+
+/** The cached slice of a user. */
+export function principalUser(user: UserRecord): PrincipalUser {
+  return {
+    id: user.id,
+    email: user.email,
+    username: user.username,
+    isActive: user.isActive,
+    isStaff: user.isStaff,
+    isSuperuser: user.isSuperuser,
+  }
+}

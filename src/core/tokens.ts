@@ -1,0 +1,54 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+
+/**
+ * Opaque tokens: `tsr_` + 43 base64url characters (256 random bits). The prefix lets secret
+ * scanners find a leaked token; the secret is stored only as its SHA-256, which is the right
+ * hash for a full-entropy secret (no salt or slow hash can add anything to 256 random bits).
+ */
+export const TOKEN_PREFIX = 'tsr_'
+const SECRET_BYTES = 32
+const TOKEN_BODY = /^[A-Za-z0-9_-]{43}$/
+/** DRF's authtoken keys (40 hex characters), kept working after an import. */
+const DRF_KEY = /^[0-9a-f]{40}$/
+
+/** A freshly made token and the hash that is stored in its place. */
+export interface GeneratedToken {
+  token: string
+  secretHash: string
+}
+
+/** Makes a new opaque token; the plain token must be shown once and never stored. */
+export function generateToken(prefix = TOKEN_PREFIX): GeneratedToken {
+  const token = prefix + randomBytes(SECRET_BYTES).toString('base64url')
+  return { token, secretHash: hashSecret(token) }
+}
+
+/** True when `token` has the shape of a token this server could have issued or imported. */
+export function isWellFormedToken(token: string, prefix = TOKEN_PREFIX): boolean {
+  if (token.startsWith(prefix)) return TOKEN_BODY.test(token.slice(prefix.length))
+  return DRF_KEY.test(token)
+}
+
+/** The stored form of a secret: SHA-256, hex. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex')
+}
+
+/** Compares two strings in time independent of where they differ. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a)
+  const right = Buffer.from(b)
+  // Lengths of hashes are public; comparing them early leaks nothing secret.
+  if (left.length !== right.length) return false
+  return timingSafeEqual(left, right)
+}
+
+/** A random identifier for a session: unguessable, so ids in URLs reveal nothing. */
+export function generateSessionId(): string {
+  return randomUUID()
+}
+
+/** A random secret of `bytes` bytes, base64url (cookie secrets, one-time tokens). */
+export function generateSecret(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url')
+}

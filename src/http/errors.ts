@@ -1,0 +1,116 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { TesseraError, ThrottledError, ValidationError, type TesseraErrorCode } from '../core/errors.js'
+import { renderBody } from './error-bodies.js'
+import type { CredentialFailure, Face } from './types.js'
+
+/** Each error code's HTTP status and its title; the only place statuses are decided. */
+export const ERROR_STATUS: Record<TesseraErrorCode, { status: number; title: string }> = {
+  validation_failed: { status: 400, title: 'Validation failed' },
+  invalid_credentials: { status: 400, title: 'Invalid credentials' },
+  not_authenticated: { status: 401, title: 'Not authenticated' },
+  invalid_token: { status: 401, title: 'Invalid token' },
+  refresh_reused: { status: 401, title: 'Refresh token reused' },
+  invalid_one_time_token: { status: 400, title: 'Invalid or expired link' },
+  permission_denied: { status: 403, title: 'Permission denied' },
+  not_found: { status: 404, title: 'Not found' },
+  payload_too_large: { status: 413, title: 'Payload too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  throttled: { status: 429, title: 'Too many requests' },
+  service_unavailable: { status: 503, title: 'Service unavailable' },
+}
+
+/** DRF's own messages for each way a credential fails, which its clients match on. */
+export const CREDENTIAL_MESSAGES: Record<CredentialFailure | 'not_authenticated', string> = {
+  not_authenticated: 'Authentication credentials were not provided.',
+  no_credentials: 'Invalid token header. No credentials provided.',
+  contains_spaces: 'Invalid token header. Token string should not contain spaces.',
+  invalid_characters: 'Invalid token header. Token string should not contain invalid characters.',
+  invalid_token: 'Invalid token.',
+  user_inactive: 'User inactive or deleted.',
+}
+
+/** The error for a credential that failed, in the core's terms. */
+export function credentialError(failure: CredentialFailure | 'not_authenticated'): TesseraError {
+  // An inactive user's credential is an invalid one on the wire; only DRF's message tells them apart.
+  return new TesseraError(failure === 'not_authenticated' ? 'not_authenticated' : 'invalid_token', CREDENTIAL_MESSAGES[failure])
+}
+
+const PERMISSION_DENIED = new TesseraError('permission_denied', 'You do not have permission to perform this action.')
+/** The shared 403. */
+export function permissionDenied(): TesseraError {
+  return PERMISSION_DENIED
+}
+
+const CHALLENGE: Record<Face, string> = { canonical: 'Bearer realm="tessera"', drf: 'Token', conduit: 'Token' }
+
+/** Sends `error` in the shape `face` speaks, with the status and headers its code calls for. */
+export function sendError(reply: FastifyReply, face: Face, error: TesseraError): FastifyReply {
+  const { status: baseStatus, title } = ERROR_STATUS[error.code]
+  const { status, body, contentType } = renderBody(face, error, baseStatus, title)
+  if (status === 401) reply.header('www-authenticate', CHALLENGE[face])
+  if (error instanceof ThrottledError) reply.header('retry-after', String(error.retryAfterSeconds))
+  return reply.code(status).type(contentType).send(body)
+}
+
+/** Turns what Fastify or a handler threw into a domain error; unknown errors stay unknown (500). */
+export function toTesseraError(error: unknown): TesseraError | null {
+  if (error instanceof TesseraError) return error
+  const fastifyError = error as Partial<FastifyError> & { validation?: unknown }
+  if (Array.isArray(fastifyError.validation)) return validationFromAjv(fastifyError.validation, fastifyError.validationContext)
+  switch (fastifyError.statusCode) {
+    case 413:
+      return new TesseraError('payload_too_large', 'The request body is too large.')
+    case 415:
+      return new TesseraError('unsupported_media_type', `Unsupported media type in request; send ${'application/json'}.`)
+    case 404:
+      return new TesseraError('not_found', 'Not found.')
+    case 400:
+      return new ValidationError({ body: [fastifyError.message ?? 'The request body could not be parsed.'] }, 'The request body could not be parsed.')
+    default:
+      if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+        return new ValidationError({ body: [fastifyError.message ?? 'Bad request.'] }, fastifyError.message ?? 'Bad request.')
+      }
+      return null
+  }
+}
+
+interface AjvError {
+  keyword: string
+  instancePath: string
+  message?: string
+  params: Record<string, unknown>
+}
+
+const AJV_MESSAGES: Record<string, (params: Record<string, unknown>) => string> = {
+  required: () => 'This field is required.',
+  additionalProperties: () => 'Unknown field.',
+  type: (p) => `Must be ${p.type === 'string' ? 'a string' : p.type === 'boolean' ? 'a boolean' : `of type ${String(p.type)}`}.`,
+  maxLength: (p) => `Ensure this field has no more than ${String(p.limit)} characters.`,
+  minLength: (p) => (p.limit === 1 ? 'This field may not be blank.' : `Ensure this field has at least ${String(p.limit)} characters.`),
+}
+
+/** Field errors from a JSON-schema failure, keyed by the field each one is about. */
+function validationFromAjv(errors: AjvError[], part = 'body'): ValidationError {
+  const fields: Record<string, string[]> = {}
+  for (const error of errors) {
+    const path = error.instancePath.split('/').filter(Boolean)
+    const field =
+      error.keyword === 'required' ? String(error.params.missingProperty)
+      : error.keyword === 'additionalProperties' ? String(error.params.additionalProperty)
+      : (path.at(-1) ?? part)
+    const message = AJV_MESSAGES[error.keyword]?.(error.params) ?? `Invalid value (${error.message ?? error.keyword}).`
+    const list = (fields[field] ??= [])
+    if (!list.includes(message)) list.push(message)
+  }
+  return new ValidationError(fields)
+}
+
+/** The face of the route `request` hit, or of its path when no route matched. */
+export function faceOf(request: FastifyRequest, fallback: Face): Face {
+  const configured = request.routeOptions.config?.face
+  if (configured) return configured
+  const url = request.url
+  if (url.startsWith('/api-token-auth')) return 'drf'
+  if (url.startsWith('/api/')) return 'conduit'
+  return fallback
+}

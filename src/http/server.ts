@@ -1,0 +1,87 @@
+import cors from '@fastify/cors'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { createRequire } from 'node:module'
+import type { ServerConfig } from '../config/env.js'
+import type { Tessera } from '../core/tessera.js'
+import { openTessera } from '../open-tessera.js'
+import { faceOf, sendError, toTesseraError } from './errors.js'
+import { registerOpenApi } from './openapi.js'
+import { tesseraPlugin } from './plugin.js'
+import { authRoutes } from './routes/auth.js'
+import { drfRoutes } from './routes/drf.js'
+import { healthRoutes } from './routes/health.js'
+import { sessionRoutes } from './routes/sessions.js'
+import { TesseraError } from '../core/errors.js'
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
+
+/** A built server: the Fastify app, the core behind it, and the means to shut both down. */
+export interface TesseraServer {
+  app: FastifyInstance
+  tessera: Tessera
+  close(): Promise<void>
+}
+
+/** Options a test or an embedding program may set beyond the environment. */
+export interface BuildOptions {
+  /** Fastify's logger option. @default pino at the configured level */
+  logger?: FastifyServerOptions['logger']
+}
+
+// Request logs keep the path but never a token that a client put in a query string.
+const redactUrl = (url: string): string => url.replace(/([?&](?:token|key|access|refresh)=)[^&#]*/gi, '$1[redacted]')
+
+/** Builds the whole server from its configuration: database, core, faces, docs, health. */
+export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<TesseraServer> {
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      serializers: {
+        req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+      },
+    },
+    bodyLimit: 100 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+    // Wrong types are errors, not coercions, and unknown fields are refused, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+  })
+  const opened = await openTessera(config, (error, what) => app.log.error({ err: error }, `background failure: ${what}`))
+  const { tessera } = opened
+
+  app.setErrorHandler((error, request, reply) => {
+    const face = faceOf(request, 'canonical')
+    const known = toTesseraError(error)
+    if (known) return sendError(reply, face, known)
+    request.log.error({ err: error }, 'unhandled error')
+    return sendError(reply.code(500), face, new TesseraError('service_unavailable', 'Internal error.')).code(500)
+  })
+  app.setNotFoundHandler((request, reply) => sendError(reply, faceOf(request, 'canonical'), new TesseraError('not_found', 'Not found.')))
+
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, { origin: config.corsOrigins, credentials: false, allowedHeaders: ['Authorization', 'Content-Type'] })
+  }
+  await registerOpenApi(app, version)
+  await app.register(tesseraPlugin, { tessera, face: 'canonical' })
+  await app.register(healthRoutes)
+  if (config.profiles.includes('canonical')) {
+    await app.register(authRoutes)
+    await app.register(sessionRoutes)
+  }
+  if (config.profiles.includes('drf')) await app.register(drfRoutes)
+
+  app.addHook('onClose', async () => opened.close())
+  return { app, tessera, close: () => app.close() }
+}
+
+/** Builds the server, listens, and logs one line with its URLs. */
+export async function startServer(config: ServerConfig): Promise<{ url: string; close(): Promise<void> }> {
+  const server = await buildServer(config)
+  const url = await server.app.listen({
+    host: config.host,
+    port: config.port,
+    listenTextResolver: (address) =>
+      `Tessera ${version} listening on ${address} · API docs ${address}/docs · health ${address}/healthz · database ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
+  })
+  return { url, close: server.close }
+}

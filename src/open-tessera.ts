@@ -1,0 +1,33 @@
+import { createLruPrincipalCache } from './cache/lru-cache.js'
+import { createMemoryCounters } from './cache/memory-counters.js'
+import type { ServerConfig } from './config/env.js'
+import { noCache } from './core/principal.js'
+import { Tessera } from './core/tessera.js'
+import { openStore } from './store/kysely/index.js'
+import type { Store } from './store/store.js'
+
+/** A core wired to its store, cache and counters, with the means to let them go. */
+export interface OpenTessera {
+  tessera: Tessera
+  store: Store
+  close(): Promise<void>
+}
+
+/**
+ * The composition root: opens (and migrates) the database named by the configuration and builds
+ * the core over it. The CLI and the HTTP server both start here.
+ */
+export async function openTessera(
+  config: Pick<ServerConfig, 'databaseUrl' | 'cacheSize' | 'settings'>,
+  reportError: (error: unknown, what: string) => void = () => {},
+): Promise<OpenTessera> {
+  const store = await openStore(config.databaseUrl)
+  const tessera = new Tessera({
+    store,
+    counters: createMemoryCounters(),
+    cache: config.cacheSize > 0 ? createLruPrincipalCache(config.cacheSize) : noCache,
+    settings: config.settings,
+    reportError,
+  })
+  return { tessera, store, close: () => store.close() }
+}

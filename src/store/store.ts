@@ -1,0 +1,115 @@
+/**
+ * The one contract between the core and a storage engine. Each method maps to one query (or one
+ * transaction); the core never sees SQL, and an engine never holds a rule of the domain.
+ */
+
+/** A user as stored. `passwordHash` never leaves the core (see core/public-json.ts). */
+export interface UserRecord {
+  id: number
+  /** As entered, trimmed. */
+  email: string
+  /** Unicode NFC + lower case: the unique key e-mails are compared by. */
+  emailKey: string
+  username: string
+  /** Unicode NFC + lower case: usernames are unique without regard to case. */
+  usernameKey: string
+  /** argon2id PHC string, a Django hash (`pbkdf2_sha256$…`), or an unusable marker (`!…`). */
+  passwordHash: string
+  isActive: boolean
+  isStaff: boolean
+  isSuperuser: boolean
+  emailVerified: boolean
+  bio: string | null
+  image: string | null
+  dateJoined: Date
+  lastLogin: Date | null
+  /** Moves on every password change; one-time tokens issued before it are dead. */
+  passwordChangedAt: Date
+}
+
+/** The fields a new user is created with; the engine assigns `id` unless one is given (imports). */
+export type NewUser = Omit<UserRecord, 'id'> & { id?: number }
+
+/** Fields that may change after creation. */
+export type UserPatch = Partial<Omit<UserRecord, 'id' | 'dateJoined'>>
+
+/** A device's login: the truth behind every credential it holds. */
+export interface SessionRecord {
+  id: string
+  userId: number
+  /** SHA-256 (hex) of the session's opaque token; the token itself is never stored. */
+  secretHash: string
+  device: string
+  createdAt: Date
+  lastUsedAt: Date
+  /** When the session dies unless used: min(lastUsedAt + idle TTL, createdAt + max age). */
+  expiresAt: Date
+  revokedAt: Date | null
+}
+
+/** The row the hot path needs: a session and its user in one read. */
+export interface SessionWithUser {
+  session: SessionRecord
+  user: UserRecord
+}
+
+/** Why a write of a user was refused: a unique key already taken. */
+export type UniqueConflict = 'email' | 'username'
+
+export type UserWriteResult = { ok: true; user: UserRecord } | { ok: false; conflict: UniqueConflict }
+
+/** Filters of a user listing; keyset pagination by id. */
+export interface UserQuery {
+  /** Substring of e-mail or username, any case. */
+  q?: string
+  isActive?: boolean
+  isStaff?: boolean
+  /** Only users with `id` greater than this. */
+  afterId?: number
+  limit: number
+}
+
+export interface Store {
+  /** Inserts a user; a taken e-mail or username comes back as a conflict, never a throw. */
+  insertUser(user: NewUser): Promise<UserWriteResult>
+  /** Inserts many users in one transaction (imports, benchmarks); returns how many were written. */
+  insertUsers(users: NewUser[]): Promise<number>
+  findUserById(id: number): Promise<UserRecord | null>
+  findUserByEmailKey(emailKey: string): Promise<UserRecord | null>
+  findUserByUsernameKey(usernameKey: string): Promise<UserRecord | null>
+  /** Applies `patch`; null when no such user; a taken e-mail or username is a conflict. */
+  updateUser(id: number, patch: UserPatch): Promise<UserWriteResult | null>
+  listUsers(query: UserQuery): Promise<UserRecord[]>
+
+  insertSession(session: SessionRecord): Promise<void>
+  /** Inserts many sessions in one transaction (imports, benchmarks). */
+  insertSessions(sessions: SessionRecord[]): Promise<number>
+  /** The hot path: one indexed read of a session (revoked or not) and its user. */
+  findSessionBySecretHash(secretHash: string): Promise<SessionWithUser | null>
+  findSessionById(id: string): Promise<SessionRecord | null>
+  /** Sessions of a user neither revoked nor expired at `now`, newest first. */
+  listLiveSessions(userId: number, now: Date): Promise<SessionRecord[]>
+  /** Records use of a session; written at most once per touch interval by the core. */
+  touchSession(id: string, lastUsedAt: Date, expiresAt: Date): Promise<void>
+  /** Replaces a live session's secret; false when the session is gone or revoked. */
+  replaceSessionSecret(id: string, secretHash: string): Promise<boolean>
+  /** Revokes one live session; false when it was already revoked or does not exist. */
+  revokeSession(id: string, at: Date): Promise<boolean>
+  /** Revokes every live session of a user except `exceptId`; returns the ids revoked. */
+  revokeUserSessions(userId: number, at: Date, exceptId?: string): Promise<string[]>
+  /** Revokes the user's live sessions on `device`; returns the ids revoked. */
+  revokeDeviceSessions(userId: number, device: string, at: Date): Promise<string[]>
+  /** Revokes the oldest live sessions beyond the newest `keep`; returns the ids revoked. */
+  revokeSessionsBeyond(userId: number, keep: number, now: Date): Promise<string[]>
+  /** Deletes sessions expired before `before` or revoked before `before`; returns the count. */
+  deleteDeadSessions(before: Date): Promise<number>
+
+  /** A value the server keeps for itself (cookie secrets, signing keys), or null. */
+  getSetting(key: string): Promise<string | null>
+  /** Stores `value` under `key` unless one is there; returns the value that is kept. */
+  putSettingIfAbsent(key: string, value: string): Promise<string>
+
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
