@@ -17,7 +17,7 @@ export function createMemoryCounters(maxKeys = 100_000): CounterStore {
   return {
     async peek(key, now) {
       const state = live(key, now)
-      return state && { ...state }
+      return state && copy(state)
     },
     async increment(key, windowSeconds, now) {
       let state = live(key, now)
@@ -28,12 +28,21 @@ export function createMemoryCounters(maxKeys = 100_000): CounterStore {
         counters.set(key, state)
       }
       state.count++
-      return { ...state }
+      return copy(state)
+    },
+    async decrement(key, now) {
+      const state = live(key, now)
+      if (state && state.count > 0) state.count--
     },
     async reset(key) {
       counters.delete(key)
     },
   }
+}
+
+/** A copy the caller may keep or change without moving the window itself. */
+function copy(state: CounterState): CounterState {
+  return { count: state.count, resetAt: new Date(state.resetAt) }
 }
 
 /** Drops expired windows, then the oldest ones, until there is room. */

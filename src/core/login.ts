@@ -3,7 +3,7 @@ import type { CoreContext } from './context.js'
 import { TesseraError, ThrottledError } from './errors.js'
 import { identityKey, looksLikeEmail } from './identity.js'
 import { hashPassword, verifyDummyPassword, verifyPassword } from './passwords.js'
-import { assertNotThrottled, clearFailures, countFailure, type Throttle } from './throttle.js'
+import { clearAttempts, forgiveAttempt, takeAttempt, type Throttle } from './throttle.js'
 
 /** What every login route of every face hands the core. */
 export interface LoginAttempt {
@@ -15,6 +15,8 @@ export interface LoginAttempt {
 }
 
 const INVALID_CREDENTIALS = 'Unable to log in with provided credentials.'
+const ACCOUNT = 'login:account:'
+const ADDRESS = 'login:address:'
 
 /**
  * Checks a password login and returns the user. Unknown user, wrong password and inactive user
@@ -24,9 +26,13 @@ const INVALID_CREDENTIALS = 'Unable to log in with provided credentials.'
 export async function verifyLogin(ctx: CoreContext, attempt: LoginAttempt): Promise<UserRecord> {
   const key = identityKey(attempt.identifier)
   const now = ctx.clock.now()
-  const throttles = activeThrottles(ctx, key, attempt.address)
+  const account: Throttle | null = ctx.settings.loginThrottle && { limit: ctx.settings.loginThrottle, prefix: ACCOUNT }
+  const address: Throttle | null =
+    ctx.settings.addressThrottle && attempt.address ? { limit: ctx.settings.addressThrottle, prefix: ADDRESS } : null
   try {
-    for (const [throttle, throttleKey] of throttles) await assertNotThrottled(ctx.counters, throttle, throttleKey, now)
+    // Every attempt is counted before the password is checked, and the count taken back on success.
+    if (account) await takeAttempt(ctx.counters, account, key, now)
+    if (address) await takeAttempt(ctx.counters, address, attempt.address!, now)
   } catch (error) {
     if (error instanceof ThrottledError) {
       ctx.events.emit('login.failed', { identifier: key, address: attempt.address, reason: 'throttled' })
@@ -42,12 +48,12 @@ export async function verifyLogin(ctx: CoreContext, attempt: LoginAttempt): Prom
   else await verifyDummyPassword(attempt.password)
 
   if (!user || !ok || !user.isActive) {
-    for (const [throttle, throttleKey] of throttles) await countFailure(ctx.counters, throttle, throttleKey, now)
     ctx.events.emit('login.failed', { identifier: key, address: attempt.address, reason: 'invalid_credentials' })
     throw new TesseraError('invalid_credentials', INVALID_CREDENTIALS)
   }
 
-  if (ctx.settings.loginThrottle) await clearFailures(ctx.counters, accountThrottle(ctx), key)
+  if (account) await clearAttempts(ctx.counters, account, key)
+  if (address) await forgiveAttempt(ctx.counters, address, attempt.address!, now)
   const patch: Partial<UserRecord> = { lastLogin: now }
   // Old hashes (Django's PBKDF2, weaker argon2) are upgraded while the plain password is at hand.
   if (needsRehash) patch.passwordHash = await hashPassword(attempt.password)
@@ -63,17 +69,4 @@ async function findLoginUser(ctx: CoreContext, key: string): Promise<UserRecord 
     if (byEmail) return byEmail
   }
   return ctx.store.findUserByUsernameKey(key)
-}
-
-function accountThrottle(ctx: CoreContext): Throttle {
-  return { limit: ctx.settings.loginThrottle!, prefix: 'login:account:' }
-}
-
-function activeThrottles(ctx: CoreContext, key: string, address: string | undefined): Array<[Throttle, string]> {
-  const throttles: Array<[Throttle, string]> = []
-  if (ctx.settings.loginThrottle) throttles.push([accountThrottle(ctx), key])
-  if (ctx.settings.addressThrottle && address) {
-    throttles.push([{ limit: ctx.settings.addressThrottle, prefix: 'login:address:' }, address])
-  }
-  return throttles
 }

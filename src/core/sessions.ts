@@ -67,8 +67,10 @@ export async function validateToken(ctx: CoreContext, token: string): Promise<Cr
     // the check independent of how an engine implements the lookup.
     if (!found || !constantTimeEqual(found.session.secretHash, secretHash)) return INVALID
     const { session, user } = found
-    if (session.revokedAt !== null || session.expiresAt <= now) return INVALID
+    // An inactive user's token answers as DRF does ("User inactive or deleted."), even though
+    // deactivation also revoked it: the holder learns nothing they did not know.
     if (!user.isActive) return INACTIVE
+    if (session.revokedAt !== null || session.expiresAt <= now) return INVALID
     entry = {
       user: principalUser(user),
       sessionId: session.id,

@@ -15,8 +15,10 @@ export interface CounterState {
 export interface CounterStore {
   /** The counter under `key` at `now`, or null when none is running. */
   peek(key: string, now: Date): Promise<CounterState | null>
-  /** Adds one to `key`, starting a window of `windowSeconds` when none is running. */
+  /** Adds one to `key` atomically, starting a window of `windowSeconds` when none is running. */
   increment(key: string, windowSeconds: number, now: Date): Promise<CounterState>
+  /** Takes one back from `key` within its current window, never below zero. */
+  decrement(key: string, now: Date): Promise<void>
   reset(key: string): Promise<void>
 }
 
@@ -26,25 +28,24 @@ export interface Throttle {
   readonly prefix: string
 }
 
-/** Throws `ThrottledError` when `key` has used up `throttle`'s limit at `now`. */
-export async function assertNotThrottled(
-  counters: CounterStore,
-  throttle: Throttle,
-  key: string,
-  now: Date,
-): Promise<void> {
-  const state = await counters.peek(throttle.prefix + key, now)
-  if (state && state.count >= throttle.limit.limit) {
+/**
+ * Counts an attempt against `key` before the work it guards, and throws `ThrottledError` when it
+ * goes over the limit. Counting first, in one atomic step, is what stops concurrent attempts
+ * from all passing a check that only later counts them.
+ */
+export async function takeAttempt(counters: CounterStore, throttle: Throttle, key: string, now: Date): Promise<void> {
+  const state = await counters.increment(throttle.prefix + key, throttle.limit.windowSeconds, now)
+  if (state.count > throttle.limit.limit) {
     throw new ThrottledError(Math.max(1, Math.ceil((state.resetAt.getTime() - now.getTime()) / 1000)))
   }
 }
 
-/** Counts one failure against `key`. */
-export async function countFailure(counters: CounterStore, throttle: Throttle, key: string, now: Date): Promise<void> {
-  await counters.increment(throttle.prefix + key, throttle.limit.windowSeconds, now)
+/** Takes back an attempt that turned out not to be a failure. */
+export async function forgiveAttempt(counters: CounterStore, throttle: Throttle, key: string, now: Date): Promise<void> {
+  await counters.decrement(throttle.prefix + key, now)
 }
 
-/** Clears `key`'s failures (a successful login forgives its account's earlier typos). */
-export async function clearFailures(counters: CounterStore, throttle: Throttle, key: string): Promise<void> {
+/** Clears `key`'s attempts (a successful login forgives its account's earlier typos). */
+export async function clearAttempts(counters: CounterStore, throttle: Throttle, key: string): Promise<void> {
   await counters.reset(throttle.prefix + key)
 }

@@ -1,7 +1,7 @@
 import type { NewUser, UniqueConflict, UserPatch, UserRecord } from '../store/store.js'
 import type { CoreContext } from './context.js'
 import { addFieldError, TesseraError, ValidationError, type FieldErrors } from './errors.js'
-import { checkEmail, checkUsername, identityKey } from './identity.js'
+import { checkEmail, checkUsername, identityKey, usernameFromEmail } from './identity.js'
 import { validatePassword } from './password-validators.js'
 import { hashPassword } from './passwords.js'
 import { toPublicUser } from './public-json.js'
@@ -11,7 +11,7 @@ import { revokeUserSessions } from './sessions.js'
 export interface NewAccount {
   email: string
   password: string
-  /** Defaults to the e-mail as entered. */
+  /** Defaults to the e-mail's local part, made unique. */
   username?: string
 }
 
@@ -42,7 +42,8 @@ export async function createUser(
 ): Promise<UserRecord> {
   const errors: FieldErrors = {}
   const email = checkEmail(account.email, errors)
-  const username = checkUsername(account.username ?? account.email, errors)
+  const username =
+    account.username === undefined ? await freeUsername(ctx, email) : checkUsername(account.username, email, errors)
   for (const message of validatePassword(account.password, { email, username }, {
     minLength: ctx.settings.passwordMinLength,
     maxLength: ctx.settings.passwordMaxLength,
@@ -81,6 +82,17 @@ export async function createUser(
   return result.user
 }
 
+/** A username derived from the e-mail that no one holds yet (a number is added when needed). */
+async function freeUsername(ctx: CoreContext, email: string): Promise<string> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    // Not a secret: the suffix only has to make a collision unlikely, and the unique index decides.
+    const suffix = attempt === 0 ? '' : `-${Math.floor(1000 + Math.random() * 9000 * attempt)}`
+    const username = usernameFromEmail(email, suffix)
+    if (!(await ctx.store.findUserByUsernameKey(identityKey(username)))) return username
+  }
+  return usernameFromEmail(email, `-${Date.now()}`)
+}
+
 /** The user with `id`; throws `not_found` when there is none. */
 export async function getUser(ctx: CoreContext, id: number): Promise<UserRecord> {
   const user = await ctx.store.findUserById(id)
@@ -96,15 +108,15 @@ export async function updateProfile(ctx: CoreContext, id: number, changes: Profi
     patch.email = checkEmail(changes.email, errors)
     patch.emailKey = identityKey(patch.email)
   }
+  const current = await getUser(ctx, id)
   if (changes.username !== undefined) {
-    patch.username = checkUsername(changes.username, errors)
+    patch.username = checkUsername(changes.username, patch.email ?? current.email, errors)
     patch.usernameKey = identityKey(patch.username)
   }
   if (changes.bio !== undefined) patch.bio = changes.bio
   if (changes.image !== undefined) patch.image = changes.image
   if (Object.keys(errors).length > 0) throw new ValidationError(errors)
 
-  const current = await getUser(ctx, id)
   if (patch.emailKey !== undefined && patch.emailKey !== current.emailKey) patch.emailVerified = false
   return applyUserPatch(ctx, current, patch)
 }
