@@ -6,6 +6,8 @@ import { Tessera } from './core/tessera.js'
 import { openStore } from './store/kysely/index.js'
 import type { Store } from './store/store.js'
 
+const DEFAULT_CACHE_SIZE = 100_000
+
 /** A core wired to its store, cache and counters, with the means to let them go. */
 export interface OpenTessera {
   tessera: Tessera
@@ -18,15 +20,15 @@ export interface OpenTessera {
  * the core over it. The CLI and the HTTP server both start here.
  */
 export async function openTessera(
-  config: Pick<ServerConfig, 'databaseUrl' | 'cacheSize' | 'settings'>,
+  config: Pick<ServerConfig, 'databaseUrl'> & Partial<Pick<ServerConfig, 'cacheSize' | 'settings'>>,
   reportError: (error: unknown, what: string) => void = () => {},
 ): Promise<OpenTessera> {
   const store = await openStore(config.databaseUrl)
   const tessera = new Tessera({
     store,
     counters: createMemoryCounters(),
-    cache: config.cacheSize > 0 ? createLruPrincipalCache(config.cacheSize) : noCache,
-    settings: config.settings,
+    cache: (config.cacheSize ?? DEFAULT_CACHE_SIZE) > 0 ? createLruPrincipalCache(config.cacheSize ?? DEFAULT_CACHE_SIZE) : noCache,
+    settings: config.settings ?? {},
     reportError,
   })
   return { tessera, store, close: () => store.close() }

@@ -37,18 +37,19 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
 /** Reads the configuration from `env`; throws a RangeError naming the variable that is wrong. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const host = env.HOST?.trim() || '127.0.0.1'
-  const port = env.PORT?.trim() ? Number(env.PORT) : 8000
+  const port = env.PORT?.trim() ? (/^\d{1,5}$/.test(env.PORT.trim()) ? Number(env.PORT) : NaN) : 8000
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError(`tessera: PORT must be 0–65535 (got "${env.PORT}")`)
   const profiles = (env.PROFILES ?? PROFILES.join(','))
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)
+  if (profiles.length === 0) throw new RangeError(`tessera: PROFILES must name at least one of ${PROFILES.join(', ')}`)
   for (const profile of profiles) {
     if (!PROFILES.includes(profile as Profile)) {
       throw new RangeError(`tessera: PROFILES may list only ${PROFILES.join(', ')} (got "${profile}")`)
     }
   }
-  const cacheSize = env.TOKEN_CACHE_SIZE?.trim() ? Number(env.TOKEN_CACHE_SIZE) : 100_000
+  const cacheSize = env.TOKEN_CACHE_SIZE?.trim() ? (/^\d+$/.test(env.TOKEN_CACHE_SIZE.trim()) ? Number(env.TOKEN_CACHE_SIZE) : NaN) : 100_000
   if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new RangeError('tessera: TOKEN_CACHE_SIZE must be a whole number ≥ 0')
 
   const settings: Partial<TesseraSettings> = {}

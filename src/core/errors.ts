@@ -12,6 +12,7 @@ export type TesseraErrorCode =
   | 'unsupported_media_type'
   | 'throttled'
   | 'service_unavailable'
+  | 'internal_error'
 
 /** A domain failure the caller must handle; `code` is stable, `message` is for people. */
 export class TesseraError extends Error {

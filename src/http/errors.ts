@@ -17,6 +17,7 @@ export const ERROR_STATUS: Record<TesseraErrorCode, { status: number; title: str
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   throttled: { status: 429, title: 'Too many requests' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
+  internal_error: { status: 500, title: 'Internal error' },
 }
 
 /** DRF's own messages for each way a credential fails, which its clients match on. */
@@ -52,26 +53,29 @@ export function sendError(reply: FastifyReply, face: Face, error: TesseraError):
   return reply.code(status).type(contentType).send(body)
 }
 
-/** Turns what Fastify or a handler threw into a domain error; unknown errors stay unknown (500). */
-export function toTesseraError(error: unknown): TesseraError | null {
+/**
+ * Turns what Fastify, a body parser or a handler threw into a domain error. Unknown errors stay
+ * unknown (and become a 500), except while a body was being parsed, where they are the client's.
+ */
+export function toTesseraError(error: unknown, request: FastifyRequest): TesseraError | null {
   if (error instanceof TesseraError) return error
   const fastifyError = error as Partial<FastifyError> & { validation?: unknown }
   if (Array.isArray(fastifyError.validation)) return validationFromAjv(fastifyError.validation, fastifyError.validationContext)
-  switch (fastifyError.statusCode) {
-    case 413:
-      return new TesseraError('payload_too_large', 'The request body is too large.')
-    case 415:
-      return new TesseraError('unsupported_media_type', `Unsupported media type in request; send ${'application/json'}.`)
-    case 404:
-      return new TesseraError('not_found', 'Not found.')
-    case 400:
-      return new ValidationError({ body: [fastifyError.message ?? 'The request body could not be parsed.'] }, 'The request body could not be parsed.')
-    default:
-      if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-        return new ValidationError({ body: [fastifyError.message ?? 'Bad request.'] }, fastifyError.message ?? 'Bad request.')
-      }
-      return null
+  const status = fastifyError.statusCode
+  if (status === 413) return new TesseraError('payload_too_large', 'The request body is too large.')
+  if (status === 415) {
+    const type = String(request.headers['content-type'] ?? '').split(';')[0]
+    return new TesseraError('unsupported_media_type', `Unsupported media type "${type}" in request.`)
   }
+  if (status === 404) return new TesseraError('not_found', 'Not found.')
+  if (request.isMultipart?.() && request.body === undefined) {
+    // Busboy's errors (a missing or unterminated boundary) carry no status: the body was bad.
+    return new TesseraError('validation_failed', `Multipart form parse error - ${fastifyError.message ?? 'malformed body'}`)
+  }
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new TesseraError('validation_failed', fastifyError.message ?? 'Bad request.')
+  }
+  return null
 }
 
 interface AjvError {

@@ -51,19 +51,20 @@ async function tessera(app: FastifyInstance, options: TesseraPluginOptions): Pro
     return check
   }
 
-  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  // Returning the reply after sending tells Fastify the request is answered and stops the chain.
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const config = request.routeOptions.config
     const face = config.face ?? defaultFace
     const header = readAuthorization(request.headers.authorization)
-    if (header.kind === 'malformed') return void sendError(reply, face, credentialError(header.failure))
+    if (header.kind === 'malformed') return sendError(reply, face, credentialError(header.failure))
     if (header.kind === 'credential') {
       const check = await validate(header.credential)
-      if (!check.ok) return void sendError(reply, face, credentialError(check.reason))
+      if (!check.ok) return sendError(reply, face, credentialError(check.reason))
       request.principal = check.principal
     }
-    if (config.auth!(request)) return
+    if (config.auth!(request)) return undefined
     // DRF's rule: refuse an anonymous caller with 401 and a challenge, a known one with 403.
-    sendError(reply, face, request.principal ? permissionDenied() : credentialError('not_authenticated'))
+    return sendError(reply, face, request.principal ? permissionDenied() : credentialError('not_authenticated'))
   }
 
   app.addHook('onRoute', (route: RouteOptions) => {

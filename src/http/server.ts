@@ -5,6 +5,7 @@ import type { ServerConfig } from '../config/env.js'
 import type { Tessera } from '../core/tessera.js'
 import { openTessera } from '../open-tessera.js'
 import { faceOf, sendError, toTesseraError } from './errors.js'
+import { registerJsonParser } from './body-parsers.js'
 import { registerOpenApi } from './openapi.js'
 import { tesseraPlugin } from './plugin.js'
 import { authRoutes } from './routes/auth.js'
@@ -49,12 +50,14 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const opened = await openTessera(config, (error, what) => app.log.error({ err: error }, `background failure: ${what}`))
   const { tessera } = opened
 
+  registerJsonParser(app)
   app.setErrorHandler((error, request, reply) => {
     const face = faceOf(request, 'canonical')
-    const known = toTesseraError(error)
+    const known = toTesseraError(error, request)
     if (known) return sendError(reply, face, known)
     request.log.error({ err: error }, 'unhandled error')
-    return sendError(reply.code(500), face, new TesseraError('service_unavailable', 'Internal error.')).code(500)
+    // The log has the details; the client gets no stack trace.
+    return sendError(reply, face, new TesseraError('internal_error', 'Internal error.'))
   })
   app.setNotFoundHandler((request, reply) => sendError(reply, faceOf(request, 'canonical'), new TesseraError('not_found', 'Not found.')))
 

@@ -18,7 +18,11 @@ export async function drfRoutes(app: FastifyInstance): Promise<void> {
   await app.register(formBody, { bodyLimit: 64 * 1024 })
   await app.register(multipart, {
     attachFieldsToBody: 'keyValues',
-    limits: { fields: 20, fieldSize: 64 * 1024, files: 0, parts: 20 },
+    // DRF ignores uploaded files on this view; drain them rather than refuse the request.
+    onFile: async (part) => {
+      part.file.resume()
+    },
+    limits: { fields: 20, fieldSize: 64 * 1024, files: 5, fileSize: 64 * 1024, parts: 25 },
   })
 
   app.post('/api-token-auth/', {

@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest'
+import { parseDuration, parseRateLimit } from './durations.js'
+import { ENVIRONMENT_HELP, loadConfig } from './env.js'
+
+describe('loadConfig()', () => {
+  it('has the documented defaults for an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      host: '127.0.0.1',
+      port: 8000,
+      databaseUrl: 'sqlite:./tessera.db',
+      publicUrl: 'http://127.0.0.1:8000',
+      profiles: ['canonical', 'drf', 'conduit'],
+      corsOrigins: [],
+      logLevel: 'info',
+      cacheSize: 100_000,
+      settings: {},
+    })
+  })
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      HOST: '0.0.0.0',
+      PORT: '9000',
+      DATABASE_URL: 'sqlite:/var/lib/tessera.db',
+      PUBLIC_URL: 'https://auth.example.com/',
+      PROFILES: 'drf, canonical',
+      CORS_ORIGINS: 'https://app.example.com, https://admin.example.com',
+      LOG_LEVEL: 'warn',
+      TOKEN_CACHE_SIZE: '0',
+      TOKEN_TTL: '7d',
+      TOKEN_MAX_AGE: '2w',
+      LOGIN_THROTTLE: '5/15m',
+      ANON_THROTTLE: 'off',
+      MAX_SESSIONS_PER_USER: '10',
+    })
+    expect(config).toEqual({
+      host: '0.0.0.0',
+      port: 9000,
+      databaseUrl: 'sqlite:/var/lib/tessera.db',
+      publicUrl: 'https://auth.example.com',
+      profiles: ['drf', 'canonical'],
+      corsOrigins: ['https://app.example.com', 'https://admin.example.com'],
+      logLevel: 'warn',
+      cacheSize: 0,
+      settings: {
+        tokenIdleSeconds: 7 * 86_400,
+        tokenMaxAgeSeconds: 14 * 86_400,
+        loginThrottle: { limit: 5, windowSeconds: 900 },
+        addressThrottle: null,
+        maxSessionsPerUser: 10,
+      },
+    })
+  })
+
+  it('builds PUBLIC_URL from HOST and PORT, bracketing an IPv6 host', () => {
+    expect(loadConfig({ HOST: '::1', PORT: '8080' }).publicUrl).toBe('http://[::1]:8080')
+    expect(loadConfig({ PORT: '0' }).port).toBe(0)
+  })
+
+  it('treats blank variables as unset', () => {
+    expect(loadConfig({ HOST: ' ', PORT: '', DATABASE_URL: '  ', LOG_LEVEL: '', TOKEN_CACHE_SIZE: ' ' })).toMatchObject({
+      host: '127.0.0.1',
+      port: 8000,
+      databaseUrl: 'sqlite:./tessera.db',
+      logLevel: 'info',
+      cacheSize: 100_000,
+    })
+  })
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '-1'],
+    ['PORT', '65536'],
+    ['PORT', '80.5'],
+    ['PROFILES', 'drf,soap'],
+    ['PROFILES', 'DRF'],
+    ['TOKEN_CACHE_SIZE', '-5'],
+    ['TOKEN_CACHE_SIZE', 'lots'],
+    ['TOKEN_TTL', 'forever'],
+    ['TOKEN_TTL', '0'],
+    ['TOKEN_MAX_AGE', '-1d'],
+    ['LOGIN_THROTTLE', '10'],
+    ['LOGIN_THROTTLE', 'ten/15m'],
+    ['LOGIN_THROTTLE', '10/15x'],
+    ['LOGIN_THROTTLE', '0/1m'],
+    ['LOGIN_THROTTLE', '10/0m'],
+    ['ANON_THROTTLE', '300 per minute'],
+    ['MAX_SESSIONS_PER_USER', '0'],
+    ['MAX_SESSIONS_PER_USER', '2.5'],
+  ])('refuses %s=%j with a RangeError naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(RangeError)
+    expect(() => loadConfig({ [name]: value })).toThrow(name)
+  })
+
+  it('lists every variable it reads in ENVIRONMENT_HELP', () => {
+    const documented = ENVIRONMENT_HELP.flatMap(([names]) => names.split(/,\s*/))
+    for (const name of ['HOST', 'PORT', 'DATABASE_URL', 'PUBLIC_URL', 'PROFILES', 'CORS_ORIGINS', 'LOG_LEVEL', 'TOKEN_CACHE_SIZE',
+      'TOKEN_TTL', 'TOKEN_MAX_AGE', 'LOGIN_THROTTLE', 'ANON_THROTTLE', 'MAX_SESSIONS_PER_USER']) {
+      expect(documented, name).toContain(name)
+    }
+  })
+})
+
+describe('parseDuration()', () => {
+  it.each([
+    ['90', 90],
+    ['30s', 30],
+    ['15m', 900],
+    ['1h', 3600],
+    ['30d', 2_592_000],
+    ['2w', 1_209_600],
+    ['1.5h', 5400],
+    [' 15 M ', 900],
+  ])('reads %j as %i seconds', (value, seconds) => {
+    expect(parseDuration(value, 'X')).toBe(seconds)
+  })
+
+  it.each(['', '0', '0s', '-5m', 'm', '15 minutes', '1h30m', '1e3', 'Infinity'])('refuses %j, naming the variable', (value) => {
+    expect(() => parseDuration(value, 'TOKEN_TTL')).toThrow(RangeError)
+    expect(() => parseDuration(value, 'TOKEN_TTL')).toThrow(/TOKEN_TTL/)
+  })
+
+  // 0.4 passes the "> 0" check and is then rounded to 0: a zero lifetime that the settings check
+  // later reports as settings.tokenIdleSeconds, not as the variable that was set.
+  it('never returns zero for a duration under half a second', () => {
+    let result: number | undefined
+    try {
+      result = parseDuration('0.4', 'TOKEN_TTL')
+    } catch (error) {
+      expect(error).toBeInstanceOf(RangeError)
+    }
+    expect(result === undefined || result >= 1).toBe(true)
+  })
+})
+
+describe('parseRateLimit()', () => {
+  it.each([
+    ['10/15m', { limit: 10, windowSeconds: 900 }],
+    ['300/1m', { limit: 300, windowSeconds: 60 }],
+    ['5/h', { limit: 5, windowSeconds: 3600 }],
+    ['5/d', { limit: 5, windowSeconds: 86_400 }],
+    ['100/60', { limit: 100, windowSeconds: 60 }],
+    [' 3 / 2h ', { limit: 3, windowSeconds: 7200 }],
+  ])('reads %j', (value, limit) => {
+    expect(parseRateLimit(value, 'X')).toEqual(limit)
+  })
+
+  it.each(['off', 'OFF', 'none', '0', ' off '])('reads %j as no limit', (value) => {
+    expect(parseRateLimit(value, 'X')).toBeNull()
+  })
+
+  it.each(['', '10', '/15m', '-1/15m', '1.5/m', '10/15x', 'ten/m', '10/0'])('refuses %j, naming the variable', (value) => {
+    expect(() => parseRateLimit(value, 'LOGIN_THROTTLE')).toThrow(RangeError)
+    expect(() => parseRateLimit(value, 'LOGIN_THROTTLE')).toThrow(/LOGIN_THROTTLE/)
+  })
+
+  // The window pattern allows ".5m"; the "no leading digit means one unit" rule then prefixes a 1,
+  // which turns half a minute into a minute and a half.
+  it('reads a window with no leading digit before the point as the number it is', () => {
+    let result: ReturnType<typeof parseRateLimit> | undefined
+    try {
+      result = parseRateLimit('10/.5m', 'LOGIN_THROTTLE')
+    } catch (error) {
+      expect(error).toBeInstanceOf(RangeError)
+    }
+    if (result !== undefined) expect(result).toEqual({ limit: 10, windowSeconds: 30 })
+  })
+})
