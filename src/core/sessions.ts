@@ -46,7 +46,7 @@ export async function createSession(ctx: CoreContext, user: UserRecord, device: 
   }
   await ctx.store.insertSession(session)
   ctx.events.emit('session.created', { userId: user.id, sessionId: session.id, device })
-  const dropped = await ctx.store.revokeSessionsBeyond(user.id, ctx.settings.maxSessionsPerUser, now)
+  const dropped = await ctx.store.revokeSessionsBeyond(user.id, ctx.settings.maxSessionsPerUser, now, session.id)
   forgetRevoked(ctx, user.id, dropped, 'session_cap')
   return { token, session }
 }

@@ -99,8 +99,12 @@ export interface Store {
   revokeUserSessions(userId: number, at: Date, exceptId?: string): Promise<string[]>
   /** Revokes the user's live sessions on `device`; returns the ids revoked. */
   revokeDeviceSessions(userId: number, device: string, at: Date): Promise<string[]>
-  /** Revokes the oldest live sessions beyond the newest `keep`; returns the ids revoked. */
-  revokeSessionsBeyond(userId: number, keep: number, now: Date): Promise<string[]>
+  /**
+   * Revokes the oldest live sessions beyond the newest `keep`; returns the ids revoked. `keepId`,
+   * when given, counts as the newest whatever its `createdAt` (a session just made must survive
+   * a tie in the same millisecond).
+   */
+  revokeSessionsBeyond(userId: number, keep: number, now: Date, keepId?: string): Promise<string[]>
   /** Deletes sessions expired before `before` or revoked before `before`; returns the count. */
   deleteDeadSessions(before: Date): Promise<number>
 

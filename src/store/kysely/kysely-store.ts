@@ -1,0 +1,361 @@
+import { CompiledQuery, sql, type Compilable, type Kysely, type Transaction } from 'kysely'
+import { rankFirst } from '../rank-first.js'
+import type { Store, UniqueConflict, UserWriteResult } from '../store.js'
+import {
+  toSession,
+  toSessionRow,
+  toSessionWithUser,
+  toUser,
+  toUserPatchRow,
+  toUserRow,
+  type Database,
+  type SessionWithUserRow,
+} from './schema.js'
+
+/** SQLite's default bound-parameter limit; PostgreSQL allows 65535, so this serves both. */
+const MAX_PARAMETERS = 32766
+/** Rows per multi-row INSERT (and ids per IN list), so no one statement grows huge. */
+const MAX_ROWS_PER_STATEMENT = 1000
+
+/** What an engine may add to the shared store; every field is optional. */
+export interface KyselyStoreOptions {
+  /**
+   * Prepares `sql` (a compiled SELECT of this store) for repeated runs outside Kysely's executor,
+   * such as a cached statement on a reader connection; it must see every committed write. The
+   * hot path uses it so token checks neither queue behind a lock Kysely may hold for a whole
+   * transaction (a bulk import) nor pay the executor's per-query cost.
+   * @default runs through Kysely's executor
+   */
+  prepareRead?: (sql: string) => (parameters: readonly unknown[]) => unknown[] | Promise<unknown[]>
+}
+
+/**
+ * Builds the `Store` over any Kysely database holding Tessera's schema (see migrate.ts); every
+ * engine shares it, so an engine file only opens the connection.
+ */
+export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOptions = {}): Store {
+  // Compiled once: the hot path then costs one statement run, not a build and a compile.
+  const bySecretHash = db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .selectAll('users')
+    .select([
+      'sessions.id as session_id',
+      'sessions.user_id',
+      'sessions.secret_hash',
+      'sessions.device',
+      'sessions.created_at',
+      'sessions.last_used_at',
+      'sessions.expires_at',
+      'sessions.revoked_at',
+    ])
+    .where('sessions.secret_hash', '=', '')
+    .compile().sql
+  const readBySecretHash =
+    options.prepareRead?.(bySecretHash) ??
+    (async (parameters: readonly unknown[]) => {
+      return (await db.executeQuery(CompiledQuery.raw(bySecretHash, [...parameters]))).rows
+    })
+
+  const findUserById = async (id: number) => {
+    const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? toUser(row) : null
+  }
+
+  return {
+    async insertUser(user) {
+      try {
+        const row = await db.insertInto('users').values(toUserRow(user)).returningAll().executeTakeFirstOrThrow()
+        return { ok: true, user: toUser(row) }
+      } catch (error) {
+        return refusal(error)
+      }
+    },
+
+    async insertUsers(users) {
+      if (users.length === 0) return 0
+      const rows = users.map(toUserRow)
+      await db.transaction().execute(async (trx) => {
+        // A multi-row INSERT needs one column list, so users with and without an id go apart.
+        for (const run of runsBy(rows, (row) => row.id !== undefined)) {
+          await insertChunked(trx, run, (chunk) => trx.insertInto('users').values(chunk))
+        }
+      })
+      return users.length
+    },
+
+    findUserById,
+
+    async findUserByEmailKey(emailKey) {
+      const row = await db.selectFrom('users').selectAll().where('email_key', '=', emailKey).executeTakeFirst()
+      return row ? toUser(row) : null
+    },
+
+    async findUserByUsernameKey(usernameKey) {
+      const row = await db.selectFrom('users').selectAll().where('username_key', '=', usernameKey).executeTakeFirst()
+      return row ? toUser(row) : null
+    },
+
+    async updateUser(id, patch) {
+      const values = toUserPatchRow(patch)
+      if (Object.keys(values).length === 0) {
+        const user = await findUserById(id)
+        return user ? { ok: true, user } : null
+      }
+      try {
+        const row = await db.updateTable('users').set(values).where('id', '=', id).returningAll().executeTakeFirst()
+        return row ? { ok: true, user: toUser(row) } : null
+      } catch (error) {
+        return refusal(error)
+      }
+    },
+
+    async listUsers({ q, isActive, isStaff, afterId, limit }) {
+      let query = db.selectFrom('users').selectAll()
+      if (q !== undefined && q !== '') {
+        const pattern = `%${escapeLike(q.normalize('NFC').toLowerCase())}%`
+        query = query.where(({ or }) => or([likeEscaped('email_key', pattern), likeEscaped('username_key', pattern)]))
+      }
+      if (isActive !== undefined) query = query.where('is_active', '=', isActive ? 1 : 0)
+      if (isStaff !== undefined) query = query.where('is_staff', '=', isStaff ? 1 : 0)
+      if (afterId !== undefined) query = query.where('id', '>', afterId)
+      const rows = await query.orderBy('id').limit(limit).execute()
+      return rows.map(toUser)
+    },
+
+    async insertSession(session) {
+      await db.insertInto('sessions').values(toSessionRow(session)).execute()
+    },
+
+    async insertSessions(sessions) {
+      if (sessions.length === 0) return 0
+      const rows = sessions.map(toSessionRow)
+      await db.transaction().execute(async (trx) => {
+        await insertChunked(trx, rows, (chunk) => trx.insertInto('sessions').values(chunk))
+      })
+      return sessions.length
+    },
+
+    async findSessionBySecretHash(secretHash) {
+      const rows = await readBySecretHash([secretHash])
+      const row = rows[0] as SessionWithUserRow | undefined
+      return row ? toSessionWithUser(row) : null
+    },
+
+    async findSessionById(id) {
+      const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
+      return row ? toSession(row) : null
+    },
+
+    async listLiveSessions(userId, now) {
+      const rows = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now.getTime())
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .execute()
+      return rows.map(toSession)
+    },
+
+    async touchSession(id, lastUsedAt, expiresAt) {
+      await db
+        .updateTable('sessions')
+        .set({ last_used_at: lastUsedAt.getTime(), expires_at: expiresAt.getTime() })
+        .where('id', '=', id)
+        .execute()
+    },
+
+    async replaceSessionSecret(id, secretHash) {
+      const result = await db
+        .updateTable('sessions')
+        .set({ secret_hash: secretHash })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      return result.numUpdatedRows > 0n
+    },
+
+    async revokeSession(id, at) {
+      const result = await db
+        .updateTable('sessions')
+        .set({ revoked_at: at.getTime() })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      return result.numUpdatedRows > 0n
+    },
+
+    async revokeUserSessions(userId, at, exceptId) {
+      let query = db
+        .updateTable('sessions')
+        .set({ revoked_at: at.getTime() })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+      if (exceptId !== undefined) query = query.where('id', '!=', exceptId)
+      const rows = await query.returning('id').execute()
+      return rows.map((row) => row.id)
+    },
+
+    async revokeDeviceSessions(userId, device, at) {
+      const rows = await db
+        .updateTable('sessions')
+        .set({ revoked_at: at.getTime() })
+        .where('user_id', '=', userId)
+        .where('device', '=', device)
+        .where('revoked_at', 'is', null)
+        .returning('id')
+        .execute()
+      return rows.map((row) => row.id)
+    },
+
+    async revokeSessionsBeyond(userId, keep, now, keepId) {
+      if (!Number.isInteger(keep) || keep < 0) throw new RangeError('tessera: keep must be an integer ≥ 0')
+      // Portable: SQLite cannot OFFSET without LIMIT and PostgreSQL has no LIMIT -1, so the few
+      // ids of one user are ranked here, inside the transaction that revokes them.
+      return db.transaction().execute(async (trx) => {
+        const live = await trx
+          .selectFrom('sessions')
+          .select('id')
+          .where('user_id', '=', userId)
+          .where('revoked_at', 'is', null)
+          .where('expires_at', '>', now.getTime())
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .execute()
+        const beyond = rankFirst(live.map((row) => row.id), keepId).slice(keep)
+        const revoked: string[] = []
+        for (let start = 0; start < beyond.length; start += MAX_ROWS_PER_STATEMENT) {
+          const rows = await trx
+            .updateTable('sessions')
+            .set({ revoked_at: now.getTime() })
+            .where('id', 'in', beyond.slice(start, start + MAX_ROWS_PER_STATEMENT))
+            .where('revoked_at', 'is', null)
+            .returning('id')
+            .execute()
+          for (const row of rows) revoked.push(row.id)
+        }
+        return revoked
+      })
+    },
+
+    async deleteDeadSessions(before) {
+      const at = before.getTime()
+      const result = await db
+        .deleteFrom('sessions')
+        .where(({ or, eb }) => or([eb('revoked_at', '<', at), eb('expires_at', '<', at)]))
+        .executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+
+    async getSetting(key) {
+      const row = await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst()
+      return row ? row.value : null
+    },
+
+    async putSettingIfAbsent(key, value) {
+      // Insert-or-ignore, then read: whichever writer came first wins, and every caller sees it.
+      await db
+        .insertInto('settings')
+        .values({ key, value })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute()
+      const row = await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirstOrThrow()
+      return row.value
+    },
+
+    async ping() {
+      await sql`select 1`.execute(db)
+    },
+
+    async close() {
+      await db.destroy()
+    },
+  }
+}
+
+/** Turns a unique violation on a user key into a conflict result; rethrows anything else. */
+function refusal(error: unknown): UserWriteResult {
+  const conflict = uniqueConflictOf(error)
+  if (conflict === null) throw error
+  return { ok: false, conflict }
+}
+
+/**
+ * Which user key a failed write collided on, or null for any other error. SQLite says `UNIQUE
+ * constraint failed: users.email_key` (code SQLITE_CONSTRAINT_UNIQUE); PostgreSQL sets code 23505
+ * and the index name (`users_email_key_unique`) in `constraint`.
+ */
+export function uniqueConflictOf(error: unknown): UniqueConflict | null {
+  if (typeof error !== 'object' || error === null) return null
+  const { code, constraint, message } = error as { code?: unknown; constraint?: unknown; message?: unknown }
+  if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== '23505') return null
+  const where = typeof constraint === 'string' ? constraint : typeof message === 'string' ? message : ''
+  if (where.includes('username_key')) return 'username'
+  if (where.includes('email_key')) return 'email'
+  return null
+}
+
+/** A LIKE condition with `!` as its escape character, which means the same in both engines. */
+function likeEscaped(column: 'email_key' | 'username_key', pattern: string) {
+  return sql<boolean>`${sql.ref(column)} like ${pattern} escape '!'`
+}
+
+/** Makes `%`, `_` and `!` in user input match themselves. */
+function escapeLike(text: string): string {
+  return text.replace(/[!%_]/g, (char) => `!${char}`)
+}
+
+/** Consecutive runs of `items` that agree on `key`, in order. */
+function* runsBy<T>(items: T[], key: (item: T) => boolean): Generator<T[]> {
+  let start = 0
+  for (let i = 1; i <= items.length; i++) {
+    if (i === items.length || key(items[i] as T) !== key(items[start] as T)) {
+      yield items.slice(start, i)
+      start = i
+    }
+  }
+}
+
+/**
+ * Inserts `rows` (all with the same keys) in multi-row INSERTs under the engines' parameter
+ * limits. Building and compiling a thousand-row INSERT costs as much as running it, so the SQL
+ * is compiled once per chunk size and reused with the next chunk's values.
+ */
+async function insertChunked<Row extends object>(
+  trx: Transaction<Database>,
+  rows: Row[],
+  build: (chunk: Row[]) => Compilable,
+): Promise<void> {
+  if (rows.length === 0) return
+  const columns = Object.keys(rows[0] as Row) as (keyof Row)[]
+  const size = Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PARAMETERS / columns.length))
+  let template: CompiledQuery | undefined
+  for (let start = 0; start < rows.length; start += size) {
+    const chunk = rows.slice(start, start + size)
+    const values = valuesOf(chunk, columns)
+    if (template === undefined || template.parameters.length !== values.length) {
+      const compiled = build(chunk).compile()
+      await trx.executeQuery(compiled)
+      // Reuse rests on Kysely binding values row by row in column order; check it, don't trust it.
+      template = sameValues(compiled.parameters, values) ? compiled : undefined
+    } else {
+      await trx.executeQuery(CompiledQuery.raw(template.sql, values))
+    }
+  }
+}
+
+/** The chunk's values row by row, in column order: flatMap costs four times as much here. */
+function valuesOf<Row>(chunk: Row[], columns: (keyof Row)[]): unknown[] {
+  const values = new Array<unknown>(chunk.length * columns.length)
+  let i = 0
+  for (const row of chunk) for (const column of columns) values[i++] = row[column]
+  return values
+}
+
+function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i])
+}
+

@@ -1,0 +1,19 @@
+import type { Migration, MigrationProvider } from 'kysely'
+import * as users from './0001-users.js'
+import * as sessions from './0002-sessions.js'
+import * as settings from './0003-settings.js'
+
+/**
+ * Every migration in the order it runs; an in-code map survives bundling, where a folder scan
+ * would not. A shipped migration is never edited: add the next one here instead.
+ */
+export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001-users': users,
+  '0002-sessions': sessions,
+  '0003-settings': settings,
+})
+
+/** The provider Kysely's `Migrator` reads Tessera's migrations from. */
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...migrations }),
+}

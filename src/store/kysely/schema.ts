@@ -1,0 +1,175 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { NewUser, SessionRecord, SessionWithUser, UserPatch, UserRecord } from '../store.js'
+
+/*
+ * Tessera's tables as Kysely sees them, and the mapping of their rows to the Store's records.
+ * Times are epoch milliseconds in `bigint` columns and booleans are 0/1 integers, so one set of
+ * migrations and one mapping serve SQLite and PostgreSQL alike.
+ */
+
+/** Milliseconds since the epoch; exact in a double until the year 287396. */
+type EpochMillis = number
+
+/** 0 or 1; SQLite has no boolean type and PostgreSQL's would need a second mapping. */
+type Flag = number
+
+/** The `users` table. */
+export interface UsersTable {
+  id: Generated<number>
+  email: string
+  email_key: string
+  username: string
+  username_key: string
+  password_hash: string
+  is_active: Flag
+  is_staff: Flag
+  is_superuser: Flag
+  email_verified: Flag
+  bio: string | null
+  image: string | null
+  date_joined: EpochMillis
+  last_login: EpochMillis | null
+  password_changed_at: EpochMillis
+}
+
+/** The `sessions` table: one row per device login. */
+export interface SessionsTable {
+  id: string
+  user_id: number
+  secret_hash: string
+  device: string
+  created_at: EpochMillis
+  last_used_at: EpochMillis
+  expires_at: EpochMillis
+  revoked_at: EpochMillis | null
+}
+
+/** The `settings` table: values the server generates for itself (keys, secrets). */
+export interface SettingsTable {
+  key: string
+  value: string
+}
+
+/** The Kysely view of Tessera's database. */
+export interface Database {
+  users: UsersTable
+  sessions: SessionsTable
+  settings: SettingsTable
+}
+
+/** The hot path's row: a user's columns beside its session's, the session's id renamed. */
+export type SessionWithUserRow = Selectable<UsersTable> &
+  Omit<Selectable<SessionsTable>, 'id'> & { session_id: string }
+
+// PostgreSQL's driver returns `bigint` as a string unless told otherwise; Number() reads both.
+const toDate = (ms: EpochMillis): Date => new Date(Number(ms))
+const toDateOrNull = (ms: EpochMillis | null): Date | null => (ms === null ? null : toDate(ms))
+const toMillisOrNull = (at: Date | null): EpochMillis | null => (at === null ? null : at.getTime())
+const toFlag = (value: boolean): Flag => (value ? 1 : 0)
+
+/** The record a `users` row stands for. */
+export function toUser(row: Selectable<UsersTable>): UserRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    emailKey: row.email_key,
+    username: row.username,
+    usernameKey: row.username_key,
+    passwordHash: row.password_hash,
+    isActive: row.is_active !== 0,
+    isStaff: row.is_staff !== 0,
+    isSuperuser: row.is_superuser !== 0,
+    emailVerified: row.email_verified !== 0,
+    bio: row.bio,
+    image: row.image,
+    dateJoined: toDate(row.date_joined),
+    lastLogin: toDateOrNull(row.last_login),
+    passwordChangedAt: toDate(row.password_changed_at),
+  }
+}
+
+/** The `users` row for a new user; `id` only when one is given, so the engine assigns the rest. */
+export function toUserRow(user: NewUser): Insertable<UsersTable> {
+  const row: Insertable<UsersTable> = {
+    email: user.email,
+    email_key: user.emailKey,
+    username: user.username,
+    username_key: user.usernameKey,
+    password_hash: user.passwordHash,
+    is_active: toFlag(user.isActive),
+    is_staff: toFlag(user.isStaff),
+    is_superuser: toFlag(user.isSuperuser),
+    email_verified: toFlag(user.emailVerified),
+    bio: user.bio,
+    image: user.image,
+    date_joined: user.dateJoined.getTime(),
+    last_login: toMillisOrNull(user.lastLogin),
+    password_changed_at: user.passwordChangedAt.getTime(),
+  }
+  if (user.id !== undefined) row.id = user.id
+  return row
+}
+
+/** The columns a patch changes; keys left undefined in the patch are left alone. */
+export function toUserPatchRow(patch: UserPatch): Updateable<UsersTable> {
+  const row: Updateable<UsersTable> = {}
+  if (patch.email !== undefined) row.email = patch.email
+  if (patch.emailKey !== undefined) row.email_key = patch.emailKey
+  if (patch.username !== undefined) row.username = patch.username
+  if (patch.usernameKey !== undefined) row.username_key = patch.usernameKey
+  if (patch.passwordHash !== undefined) row.password_hash = patch.passwordHash
+  if (patch.isActive !== undefined) row.is_active = toFlag(patch.isActive)
+  if (patch.isStaff !== undefined) row.is_staff = toFlag(patch.isStaff)
+  if (patch.isSuperuser !== undefined) row.is_superuser = toFlag(patch.isSuperuser)
+  if (patch.emailVerified !== undefined) row.email_verified = toFlag(patch.emailVerified)
+  if (patch.bio !== undefined) row.bio = patch.bio
+  if (patch.image !== undefined) row.image = patch.image
+  if (patch.lastLogin !== undefined) row.last_login = toMillisOrNull(patch.lastLogin)
+  if (patch.passwordChangedAt !== undefined) row.password_changed_at = patch.passwordChangedAt.getTime()
+  return row
+}
+
+/** The record a `sessions` row stands for. */
+export function toSession(row: Selectable<SessionsTable>): SessionRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    secretHash: row.secret_hash,
+    device: row.device,
+    createdAt: toDate(row.created_at),
+    lastUsedAt: toDate(row.last_used_at),
+    expiresAt: toDate(row.expires_at),
+    revokedAt: toDateOrNull(row.revoked_at),
+  }
+}
+
+/** The `sessions` row for a session record. */
+export function toSessionRow(session: SessionRecord): Insertable<SessionsTable> {
+  return {
+    id: session.id,
+    user_id: session.userId,
+    secret_hash: session.secretHash,
+    device: session.device,
+    created_at: session.createdAt.getTime(),
+    last_used_at: session.lastUsedAt.getTime(),
+    expires_at: session.expiresAt.getTime(),
+    revoked_at: toMillisOrNull(session.revokedAt),
+  }
+}
+
+/** The session and user a joined hot-path row stands for. */
+export function toSessionWithUser(row: SessionWithUserRow): SessionWithUser {
+  return {
+    user: toUser(row),
+    session: {
+      id: row.session_id,
+      userId: row.user_id,
+      secretHash: row.secret_hash,
+      device: row.device,
+      createdAt: toDate(row.created_at),
+      lastUsedAt: toDate(row.last_used_at),
+      expiresAt: toDate(row.expires_at),
+      revokedAt: toDateOrNull(row.revoked_at),
+    },
+  }
+}

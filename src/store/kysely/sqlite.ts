@@ -1,0 +1,112 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import BetterSqlite3 from 'better-sqlite3'
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely'
+import type { KyselyStoreOptions } from './kysely-store.js'
+import type { Database } from './schema.js'
+
+/** How many distinct SQL texts keep a prepared statement; Tessera issues a few dozen. */
+const STATEMENT_CACHE_SIZE = 256
+
+/** An opened SQLite database and what the shared store can use to read it faster. */
+export interface SqliteEngine {
+  db: Kysely<Database>
+  storeOptions: KyselyStoreOptions
+}
+
+/**
+ * Opens (creating it and its folder when needed) the SQLite file at `path`, or an in-memory
+ * database for `':memory:'`, tuned for a server; throws when the file cannot be opened.
+ */
+export function openSqlite(path: string): Kysely<Database> {
+  return open(path, false).db
+}
+
+/**
+ * Opens `path` like `openSqlite`, plus a read-only second connection on which the store's hot
+ * path runs cached statements (none for `':memory:'`); `db.destroy()` closes both.
+ */
+export function openSqliteEngine(path: string): SqliteEngine {
+  return open(path, true)
+}
+
+function open(path: string, withReader: boolean): SqliteEngine {
+  const inMemory = path === ':memory:' || path === ''
+  if (!inMemory) mkdirSync(dirname(resolve(path)), { recursive: true })
+  const writer = configure(new BetterSqlite3(path))
+  // An in-memory database exists only on its own connection, so it gets no reader.
+  let reader: BetterSqlite3.Database | undefined
+  try {
+    if (withReader && !inMemory) reader = configure(new BetterSqlite3(path, { readonly: true }))
+  } catch (error) {
+    writer.close()
+    throw error
+  }
+  const database = withStatementCache(writer, () => reader?.close())
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
+  return { db, storeOptions: reader ? { prepareRead: preparedOn(reader) } : {} }
+}
+
+/** Applies Tessera's pragmas to a new connection; closes it and throws when one fails. */
+function configure(connection: BetterSqlite3.Database): BetterSqlite3.Database {
+  try {
+    if (!connection.readonly) {
+      // WAL lets readers run beside the writer. With synchronous=NORMAL a commit is in the WAL
+      // (the OS's page cache) before it is acknowledged, so it survives kill -9 of the process;
+      // only an OS crash or power loss can take the last commits, and FULL would fsync each one.
+      connection.pragma('journal_mode = WAL')
+      connection.pragma('synchronous = NORMAL')
+    }
+    // SQLite leaves foreign keys off per connection; sessions rely on ON DELETE CASCADE.
+    connection.pragma('foreign_keys = ON')
+    // A second process (the CLI beside a running server) waits for the lock instead of failing.
+    connection.pragma('busy_timeout = 5000')
+    return connection
+  } catch (error) {
+    connection.close()
+    throw error
+  }
+}
+
+/**
+ * Reads outside Kysely's single-connection mutex. A separate connection in WAL mode sees exactly
+ * the committed writes, never the open transaction of the writer, which the shared one would.
+ */
+function preparedOn(reader: BetterSqlite3.Database): NonNullable<KyselyStoreOptions['prepareRead']> {
+  return (sql) => {
+    let statement: BetterSqlite3.Statement | undefined
+    // Prepared on first use: the store may be created before the migrations have made its tables.
+    return (parameters) => (statement ??= reader.prepare(sql)).all(...parameters)
+  }
+}
+
+/**
+ * Kysely's SQLite driver prepares every query anew; compiling SQL costs more than running an
+ * indexed read, so statements are kept by their text and reused.
+ */
+function withStatementCache(raw: BetterSqlite3.Database, onClose: () => void): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>()
+  return {
+    prepare(sql) {
+      let statement = statements.get(sql)
+      // A statement still being iterated (a streamed query) cannot run again until it ends.
+      if (statement === undefined || statement.busy) {
+        statement = raw.prepare(sql)
+        if (statements.size >= STATEMENT_CACHE_SIZE) {
+          const oldest = statements.keys().next()
+          if (oldest.done !== true) statements.delete(oldest.value)
+        }
+        statements.set(sql, statement)
+      }
+      return statement
+    },
+    close() {
+      statements.clear()
+      try {
+        onClose()
+      } finally {
+        raw.close()
+      }
+    },
+  }
+}
