@@ -69,6 +69,34 @@ export interface UserQuery {
   limit: number
 }
 
+/** A refresh token: opaque, stored hashed, one link in a session's rotation chain. */
+export interface RefreshTokenRecord {
+  id: string
+  sessionId: string
+  /** SHA-256 (hex) of the refresh token. */
+  tokenHash: string
+  createdAt: Date
+  expiresAt: Date
+  /** Set once, when the token is exchanged; presenting it again after that is reuse. */
+  usedAt: Date | null
+}
+
+/** What a one-time token is for. */
+export type OneTimePurpose = 'password_reset' | 'email_verify'
+
+/** A single-use token mailed to a user (password reset, e-mail verification), stored hashed. */
+export interface OneTimeTokenRecord {
+  /** SHA-256 (hex) of the token; the primary key. */
+  tokenHash: string
+  userId: number
+  purpose: OneTimePurpose
+  /** The e-mail the token was sent to; a token for an address the user no longer has is dead. */
+  email: string
+  createdAt: Date
+  expiresAt: Date
+  usedAt: Date | null
+}
+
 export interface Store {
   /** Inserts a user; a taken e-mail or username comes back as a conflict, never a throw. */
   insertUser(user: NewUser): Promise<UserWriteResult>
@@ -108,10 +136,27 @@ export interface Store {
   /** Deletes sessions expired before `before` or revoked before `before`; returns the count. */
   deleteDeadSessions(before: Date): Promise<number>
 
+  insertRefreshToken(token: RefreshTokenRecord): Promise<void>
+  findRefreshTokenByHash(tokenHash: string): Promise<RefreshTokenRecord | null>
+  /**
+   * Marks a refresh token used, atomically: true for the one caller that spent it, false when it
+   * was already used (or does not exist) — concurrent refreshes cannot both win.
+   */
+  markRefreshTokenUsed(id: string, at: Date): Promise<boolean>
+
+  insertOneTimeToken(token: OneTimeTokenRecord): Promise<void>
+  findOneTimeToken(tokenHash: string): Promise<OneTimeTokenRecord | null>
+  /** Marks a one-time token used, atomically: true for the one caller that spent it. */
+  markOneTimeTokenUsed(tokenHash: string, at: Date): Promise<boolean>
+  /** Deletes one-time tokens that expired before `before`; returns how many. */
+  deleteExpiredOneTimeTokens(before: Date): Promise<number>
+
   /** A value the server keeps for itself (cookie secrets, signing keys), or null. */
   getSetting(key: string): Promise<string | null>
   /** Stores `value` under `key` unless one is there; returns the value that is kept. */
   putSettingIfAbsent(key: string, value: string): Promise<string>
+  /** Replaces `key`'s value if it is still `expected` (compare-and-set); false when it changed meanwhile. */
+  replaceSetting(key: string, expected: string, value: string): Promise<boolean>
 
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>
