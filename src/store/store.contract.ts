@@ -1,54 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { at, DAY, newSession, newUser, T0 } from './fixtures.contract.js'
 import type { NewUser, SessionRecord, Store, UserRecord } from './store.js'
+import { describeTokenStoreContract } from './token-store.contract.js'
 
 /** A store under test and how to dispose of it. */
 export interface StoreFixture {
   store: Store
   cleanup(): Promise<void>
-}
-
-const T0 = new Date('2026-01-01T00:00:00.123Z')
-const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000)
-const DAY = 86_400
-
-let serial = 0
-
-/** A valid new user, unique within the run, with `overrides` applied. */
-function newUser(overrides: Partial<NewUser> = {}): NewUser {
-  const n = ++serial
-  return {
-    email: `User${n}@Example.com`,
-    emailKey: `user${n}@example.com`,
-    username: `User${n}`,
-    usernameKey: `user${n}`,
-    passwordHash: `$argon2id$v=19$m=19456,t=2,p=1$salt${n}$hash`,
-    isActive: true,
-    isStaff: false,
-    isSuperuser: false,
-    emailVerified: false,
-    bio: null,
-    image: null,
-    dateJoined: T0,
-    lastLogin: null,
-    passwordChangedAt: T0,
-    ...overrides,
-  }
-}
-
-/** A live session of `userId`, unique within the run, with `overrides` applied. */
-function newSession(userId: number, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  const n = ++serial
-  return {
-    id: `sess${String(n).padStart(8, '0')}`,
-    userId,
-    secretHash: n.toString(16).padStart(64, '0'),
-    device: 'laptop',
-    createdAt: T0,
-    lastUsedAt: T0,
-    expiresAt: at(30 * DAY),
-    revokedAt: null,
-    ...overrides,
-  }
 }
 
 /**
@@ -401,6 +359,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       })
     })
 
+    describeTokenStoreContract(() => store)
+
     describe('settings and health', () => {
       it('putSettingIfAbsent() keeps the first value written and returns it', async () => {
         expect(await store.getSetting('jwt.keys')).toBeNull()
@@ -414,6 +374,29 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const kept = await Promise.all(writers)
         expect(new Set(kept).size).toBe(1)
         expect(await store.getSetting('secret')).toBe(kept[0])
+      })
+
+      it('replaceSetting() replaces the value only while it is still `expected`', async () => {
+        expect(await store.replaceSetting('jwt.keys', 'anything', 'v1')).toBe(false)
+        expect(await store.getSetting('jwt.keys')).toBeNull()
+        await store.putSettingIfAbsent('jwt.keys', 'v1')
+        expect(await store.replaceSetting('jwt.keys', 'v1', 'v2 — ünïcode')).toBe(true)
+        expect(await store.getSetting('jwt.keys')).toBe('v2 — ünïcode')
+        // A writer that read v1 before the change above holds a stale value: it changes nothing.
+        expect(await store.replaceSetting('jwt.keys', 'v1', 'v3')).toBe(false)
+        expect(await store.getSetting('jwt.keys')).toBe('v2 — ünïcode')
+        // Matching is exact, and writing the value it already has still counts as a replacement.
+        expect(await store.replaceSetting('jwt.keys', 'V2 — ÜNÏCODE', 'v3')).toBe(false)
+        expect(await store.replaceSetting('jwt.keys', 'v2 — ünïcode', 'v2 — ünïcode')).toBe(true)
+      })
+
+      it('replaceSetting() lets exactly one of 20 concurrent writers of the same expected value win', async () => {
+        await store.putSettingIfAbsent('secret', 'v0')
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.replaceSetting('secret', 'v0', `v${i + 1}`)),
+        )
+        expect(results.filter(Boolean)).toHaveLength(1)
+        expect(await store.getSetting('secret')).toBe(`v${results.indexOf(true) + 1}`)
       })
 
       it('ping() resolves while the database answers', async () => {

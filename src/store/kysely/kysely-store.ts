@@ -1,6 +1,9 @@
-import { CompiledQuery, sql, type Compilable, type Kysely, type Transaction } from 'kysely'
+import { CompiledQuery, sql, type Kysely } from 'kysely'
 import { rankFirst } from '../rank-first.js'
 import type { Store, UniqueConflict, UserWriteResult } from '../store.js'
+import { insertChunked, MAX_ROWS_PER_STATEMENT, runsBy } from './insert-chunked.js'
+import { createKyselySettingsStore } from './kysely-settings-store.js'
+import { createKyselyTokenStore } from './kysely-token-store.js'
 import {
   toSession,
   toSessionRow,
@@ -11,11 +14,6 @@ import {
   type Database,
   type SessionWithUserRow,
 } from './schema.js'
-
-/** SQLite's default bound-parameter limit; PostgreSQL allows 65535, so this serves both. */
-const MAX_PARAMETERS = 32766
-/** Rows per multi-row INSERT (and ids per IN list), so no one statement grows huge. */
-const MAX_ROWS_PER_STATEMENT = 1000
 
 /** What an engine may add to the shared store; every field is optional. */
 export interface KyselyStoreOptions {
@@ -242,6 +240,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     },
 
     async deleteDeadSessions(before) {
+      // Their refresh tokens go with them: ON DELETE CASCADE (SQLite has foreign_keys on, sqlite.ts).
       const at = before.getTime()
       const result = await db
         .deleteFrom('sessions')
@@ -250,21 +249,8 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       return Number(result.numDeletedRows)
     },
 
-    async getSetting(key) {
-      const row = await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst()
-      return row ? row.value : null
-    },
-
-    async putSettingIfAbsent(key, value) {
-      // Insert-or-ignore, then read: whichever writer came first wins, and every caller sees it.
-      await db
-        .insertInto('settings')
-        .values({ key, value })
-        .onConflict((oc) => oc.column('key').doNothing())
-        .execute()
-      const row = await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirstOrThrow()
-      return row.value
-    },
+    ...createKyselySettingsStore(db),
+    ...createKyselyTokenStore(db),
 
     async ping() {
       await sql`select 1`.execute(db)
@@ -307,55 +293,3 @@ function likeEscaped(column: 'email_key' | 'username_key', pattern: string) {
 function escapeLike(text: string): string {
   return text.replace(/[!%_]/g, (char) => `!${char}`)
 }
-
-/** Consecutive runs of `items` that agree on `key`, in order. */
-function* runsBy<T>(items: T[], key: (item: T) => boolean): Generator<T[]> {
-  let start = 0
-  for (let i = 1; i <= items.length; i++) {
-    if (i === items.length || key(items[i] as T) !== key(items[start] as T)) {
-      yield items.slice(start, i)
-      start = i
-    }
-  }
-}
-
-/**
- * Inserts `rows` (all with the same keys) in multi-row INSERTs under the engines' parameter
- * limits. Building and compiling a thousand-row INSERT costs as much as running it, so the SQL
- * is compiled once per chunk size and reused with the next chunk's values.
- */
-async function insertChunked<Row extends object>(
-  trx: Transaction<Database>,
-  rows: Row[],
-  build: (chunk: Row[]) => Compilable,
-): Promise<void> {
-  if (rows.length === 0) return
-  const columns = Object.keys(rows[0] as Row) as (keyof Row)[]
-  const size = Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PARAMETERS / columns.length))
-  let template: CompiledQuery | undefined
-  for (let start = 0; start < rows.length; start += size) {
-    const chunk = rows.slice(start, start + size)
-    const values = valuesOf(chunk, columns)
-    if (template === undefined || template.parameters.length !== values.length) {
-      const compiled = build(chunk).compile()
-      await trx.executeQuery(compiled)
-      // Reuse rests on Kysely binding values row by row in column order; check it, don't trust it.
-      template = sameValues(compiled.parameters, values) ? compiled : undefined
-    } else {
-      await trx.executeQuery(CompiledQuery.raw(template.sql, values))
-    }
-  }
-}
-
-/** The chunk's values row by row, in column order: flatMap costs four times as much here. */
-function valuesOf<Row>(chunk: Row[], columns: (keyof Row)[]): unknown[] {
-  const values = new Array<unknown>(chunk.length * columns.length)
-  let i = 0
-  for (const row of chunk) for (const column of columns) values[i++] = row[column]
-  return values
-}
-
-function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
-  return a.length === b.length && a.every((value, i) => value === b[i])
-}
-

@@ -1,5 +1,14 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
-import type { NewUser, SessionRecord, SessionWithUser, UserPatch, UserRecord } from '../store.js'
+import type {
+  NewUser,
+  OneTimePurpose,
+  OneTimeTokenRecord,
+  RefreshTokenRecord,
+  SessionRecord,
+  SessionWithUser,
+  UserPatch,
+  UserRecord,
+} from '../store.js'
 
 /*
  * Tessera's tables as Kysely sees them, and the mapping of their rows to the Store's records.
@@ -50,11 +59,35 @@ export interface SettingsTable {
   value: string
 }
 
+/** The `refresh_tokens` table: one row per refresh token a session was given, deleted with it. */
+export interface RefreshTokensTable {
+  id: string
+  session_id: string
+  token_hash: string
+  created_at: EpochMillis
+  expires_at: EpochMillis
+  used_at: EpochMillis | null
+}
+
+/** The `one_time_tokens` table: password-reset and e-mail-verification tokens. */
+export interface OneTimeTokensTable {
+  token_hash: string
+  user_id: number
+  /** A plain text column; only the store writes it, and only with a `OneTimePurpose`. */
+  purpose: OneTimePurpose
+  email: string
+  created_at: EpochMillis
+  expires_at: EpochMillis
+  used_at: EpochMillis | null
+}
+
 /** The Kysely view of Tessera's database. */
 export interface Database {
   users: UsersTable
   sessions: SessionsTable
   settings: SettingsTable
+  refresh_tokens: RefreshTokensTable
+  one_time_tokens: OneTimeTokensTable
 }
 
 /** The hot path's row: a user's columns beside its session's, the session's id renamed. */
@@ -171,5 +204,55 @@ export function toSessionWithUser(row: SessionWithUserRow): SessionWithUser {
       expiresAt: toDate(row.expires_at),
       revokedAt: toDateOrNull(row.revoked_at),
     },
+  }
+}
+
+/** The record a `refresh_tokens` row stands for. */
+export function toRefreshToken(row: Selectable<RefreshTokensTable>): RefreshTokenRecord {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    tokenHash: row.token_hash,
+    createdAt: toDate(row.created_at),
+    expiresAt: toDate(row.expires_at),
+    usedAt: toDateOrNull(row.used_at),
+  }
+}
+
+/** The `refresh_tokens` row for a refresh-token record. */
+export function toRefreshTokenRow(token: RefreshTokenRecord): Insertable<RefreshTokensTable> {
+  return {
+    id: token.id,
+    session_id: token.sessionId,
+    token_hash: token.tokenHash,
+    created_at: token.createdAt.getTime(),
+    expires_at: token.expiresAt.getTime(),
+    used_at: toMillisOrNull(token.usedAt),
+  }
+}
+
+/** The record a `one_time_tokens` row stands for. */
+export function toOneTimeToken(row: Selectable<OneTimeTokensTable>): OneTimeTokenRecord {
+  return {
+    tokenHash: row.token_hash,
+    userId: row.user_id,
+    purpose: row.purpose,
+    email: row.email,
+    createdAt: toDate(row.created_at),
+    expiresAt: toDate(row.expires_at),
+    usedAt: toDateOrNull(row.used_at),
+  }
+}
+
+/** The `one_time_tokens` row for a one-time-token record. */
+export function toOneTimeTokenRow(token: OneTimeTokenRecord): Insertable<OneTimeTokensTable> {
+  return {
+    token_hash: token.tokenHash,
+    user_id: token.userId,
+    purpose: token.purpose,
+    email: token.email,
+    created_at: token.createdAt.getTime(),
+    expires_at: token.expiresAt.getTime(),
+    used_at: toMillisOrNull(token.usedAt),
   }
 }

@@ -2,11 +2,12 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { sql } from 'kysely'
+import { Migrator, sql } from 'kysely'
 import { afterEach, describe, expect, it } from 'vitest'
 import { describeStoreContract } from '../store.contract.js'
 import { createKyselyStore, migrateToLatest, openSqlite, openSqliteEngine, openStore } from './index.js'
 import { uniqueConflictOf } from './kysely-store.js'
+import { migrationProvider } from './migrations/index.js'
 
 const folders: string[] = []
 
@@ -64,7 +65,9 @@ describe('SQLite engine', () => {
   it('migrateToLatest() applies every migration once, and nothing when run again', async () => {
     const path = join(tempFolder(), 'tessera.db')
     const db = openSqlite(path)
-    expect(await migrateToLatest(db)).toEqual({ applied: ['0001-users', '0002-sessions', '0003-settings'] })
+    expect(await migrateToLatest(db)).toEqual({
+      applied: ['0001-users', '0002-sessions', '0003-settings', '0004-refresh-tokens', '0005-one-time-tokens'],
+    })
     expect(await migrateToLatest(db)).toEqual({ applied: [] })
     await db.destroy()
     const reopened = openSqlite(path)
@@ -82,7 +85,20 @@ describe('SQLite engine', () => {
     }
   })
 
-  it('deleting a user deletes its sessions (ON DELETE CASCADE with foreign keys on)', async () => {
+  it('migrateToLatest() brings a database of the first three migrations up to date, keeping its rows', async () => {
+    const path = join(tempFolder(), 'tessera.db')
+    const db = openSqlite(path)
+    const { error } = await new Migrator({ db, provider: migrationProvider }).migrateTo('0003-settings')
+    expect(error).toBeUndefined()
+    await createKyselyStore(db).putSettingIfAbsent('cookie.secret', 'kept')
+    expect(await migrateToLatest(db)).toEqual({ applied: ['0004-refresh-tokens', '0005-one-time-tokens'] })
+    const store = createKyselyStore(db)
+    expect(await store.getSetting('cookie.secret')).toBe('kept')
+    expect(await store.deleteExpiredOneTimeTokens(new Date())).toBe(0)
+    await store.close()
+  })
+
+  it('deleting a user deletes its sessions, their refresh tokens and its one-time tokens (cascades)', async () => {
     const db = openSqlite(':memory:')
     await migrateToLatest(db)
     const store = createKyselyStore(db)
@@ -95,8 +111,15 @@ describe('SQLite engine', () => {
     if (!result.ok) throw new Error('fixture user refused')
     const times = { createdAt: now, lastUsedAt: now, expiresAt: now, revokedAt: null }
     await store.insertSession({ id: 's1', userId: result.user.id, secretHash: 'h', device: 'd', ...times })
+    const token = { createdAt: now, expiresAt: now, usedAt: null }
+    await store.insertRefreshToken({ id: 'r1', sessionId: 's1', tokenHash: 'rh', ...token })
+    const mail = { userId: result.user.id, purpose: 'password_reset', email: 'a@b.c' } as const
+    await store.insertOneTimeToken({ tokenHash: 'oh', ...mail, ...token })
     await db.deleteFrom('users').where('id', '=', result.user.id).execute()
     expect(await store.findSessionById('s1')).toBeNull()
+    // And on through the sessions to their refresh tokens; the user's mailed tokens go too.
+    expect(await store.findRefreshTokenByHash('rh')).toBeNull()
+    expect(await store.findOneTimeToken('oh')).toBeNull()
     await store.close()
   })
 

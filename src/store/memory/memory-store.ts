@@ -1,5 +1,6 @@
 import { rankFirst } from '../rank-first.js'
 import type { NewUser, SessionRecord, Store, UserRecord, UserWriteResult } from '../store.js'
+import { createMemoryTokenTables } from './memory-token-store.js'
 
 /**
  * Builds a `Store` held in Maps, with the SQL engines' semantics (unique keys, foreign keys,
@@ -12,6 +13,7 @@ export function createMemoryStore(): Store {
   const sessions = new Map<string, SessionRecord>()
   const idBySecretHash = new Map<string, string>()
   const settings = new Map<string, string>()
+  const tokens = createMemoryTokenTables({ hasSession: (id) => sessions.has(id), hasUser: (id) => users.has(id) })
   let lastUserId = 0
 
   /** A conflict for `user`, ignoring the user's own row (`selfId`) as an update must. */
@@ -207,16 +209,17 @@ export function createMemoryStore(): Store {
     },
 
     async deleteDeadSessions(before) {
-      let deleted = 0
+      const deleted = new Set<string>()
       for (const session of [...sessions.values()]) {
         const revokedBefore = session.revokedAt !== null && session.revokedAt.getTime() < before.getTime()
         if (revokedBefore || session.expiresAt.getTime() < before.getTime()) {
           sessions.delete(session.id)
           idBySecretHash.delete(session.secretHash)
-          deleted++
+          deleted.add(session.id)
         }
       }
-      return deleted
+      tokens.deleteRefreshTokensOf(deleted)
+      return deleted.size
     },
 
     async getSetting(key) {
@@ -228,6 +231,14 @@ export function createMemoryStore(): Store {
       return settings.get(key) as string
     },
 
+    async replaceSetting(key, expected, value) {
+      if (settings.get(key) !== expected) return false
+      settings.set(key, value)
+      return true
+    },
+
+    ...tokens.methods,
+
     async ping() {},
 
     async close() {
@@ -237,6 +248,7 @@ export function createMemoryStore(): Store {
       idByUsernameKey.clear()
       idBySecretHash.clear()
       settings.clear()
+      tokens.clear()
     },
   }
 }

@@ -2,6 +2,8 @@ import type { Migration, MigrationProvider } from 'kysely'
 import * as users from './0001-users.js'
 import * as sessions from './0002-sessions.js'
 import * as settings from './0003-settings.js'
+import * as refreshTokens from './0004-refresh-tokens.js'
+import * as oneTimeTokens from './0005-one-time-tokens.js'
 
 /**
  * Every migration in the order it runs; an in-code map survives bundling, where a folder scan
@@ -11,6 +13,8 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-users': users,
   '0002-sessions': sessions,
   '0003-settings': settings,
+  '0004-refresh-tokens': refreshTokens,
+  '0005-one-time-tokens': oneTimeTokens,
 })
 
 /** The provider Kysely's `Migrator` reads Tessera's migrations from. */
