@@ -9,12 +9,15 @@ export function createLruPrincipalCache(maxEntries: number): PrincipalCache {
   if (!Number.isInteger(maxEntries) || maxEntries < 1) {
     throw new RangeError('tessera: cache size must be a positive integer')
   }
-  const bySession = new Map<string, string>()
+  // A session may sit under several keys: its opaque token's hash, and its id for JWTs naming it.
+  const bySession = new Map<string, Set<string>>()
   const byUser = new Map<number, Set<string>>()
   let generation = 0
 
   const unindex = (secretHash: string, entry: CachedSession): void => {
-    if (bySession.get(entry.sessionId) === secretHash) bySession.delete(entry.sessionId)
+    const keys = bySession.get(entry.sessionId)
+    keys?.delete(secretHash)
+    if (keys?.size === 0) bySession.delete(entry.sessionId)
     const hashes = byUser.get(entry.user.id)
     hashes?.delete(secretHash)
     if (hashes?.size === 0) byUser.delete(entry.user.id)
@@ -27,19 +30,20 @@ export function createLruPrincipalCache(maxEntries: number): PrincipalCache {
     set(secretHash, entry, generationAtRead) {
       if (generationAtRead !== generation) return
       lru.set(secretHash, entry)
-      bySession.set(entry.sessionId, secretHash)
+      let keys = bySession.get(entry.sessionId)
+      if (!keys) bySession.set(entry.sessionId, (keys = new Set()))
+      keys.add(secretHash)
       let hashes = byUser.get(entry.user.id)
       if (!hashes) byUser.set(entry.user.id, (hashes = new Set()))
       hashes.add(secretHash)
     },
     deleteSession(sessionId) {
       generation++
-      const secretHash = bySession.get(sessionId)
-      if (secretHash !== undefined) lru.delete(secretHash)
+      for (const key of [...(bySession.get(sessionId) ?? [])]) lru.delete(key)
     },
     deleteUser(userId) {
       generation++
-      for (const secretHash of [...(byUser.get(userId) ?? [])]) lru.delete(secretHash)
+      for (const key of [...(byUser.get(userId) ?? [])]) lru.delete(key)
     },
   }
 }

@@ -16,6 +16,12 @@ export interface ServerConfig {
   logLevel: string
   /** Cached sessions kept in memory. @default 100000 */
   cacheSize: number
+  /** `smtp://host:port`; unset: mails are written to the log. */
+  smtpUrl: string | null
+  /** @default "Tessera <no-reply@localhost>" */
+  mailFrom: string
+  /** Lets a service call `/auth/introspect` without a staff token. */
+  introspectionSecret: string | null
   settings: Partial<TesseraSettings>
 }
 
@@ -25,6 +31,13 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['DATABASE_URL', 'sqlite:<path> (default sqlite:./tessera.db)'],
   ['PUBLIC_URL', 'base of links in e-mails (default http://HOST:PORT)'],
   ['TOKEN_TTL, TOKEN_MAX_AGE', 'opaque-token idle and absolute lifetimes (30d, 365d)'],
+  ['ACCESS_TTL, REFRESH_TTL, CONDUIT_TOKEN_TTL', 'JWT lifetimes (15m, 30d, 60d)'],
+  ['REFRESH_GRACE', 'window in which a spent refresh token gets the same answer again (10s)'],
+  ['JWT_ISSUER, JWT_AUDIENCE', 'iss and aud of issued JWTs (PUBLIC_URL, tessera)'],
+  ['RESET_TTL, RESET_URL, VERIFY_URL', 'reset-link lifetime (1h); pages the mails link to ({token} or token= added)'],
+  ['REQUIRE_VERIFIED_EMAIL', 'true: refuse logins until the e-mail is verified'],
+  ['SMTP_URL, MAIL_FROM', 'smtp://host:port (unset: mails go to the log); the sender'],
+  ['INTROSPECTION_SECRET', 'lets a service call /auth/introspect without a staff token'],
   ['LOGIN_THROTTLE', 'failed logins per account, e.g. 10/15m, or off'],
   ['ANON_THROTTLE', 'failed logins per client address, e.g. 300/1m, or off'],
   ['MAX_SESSIONS_PER_USER', 'live sessions per user; the oldest go first (100)'],
@@ -63,15 +76,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       throw new RangeError('tessera: MAX_SESSIONS_PER_USER must be a whole number ≥ 1')
     }
   }
+  const publicUrl = (env.PUBLIC_URL?.trim() || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '')
+  settings.publicUrl = publicUrl
+  settings.jwtIssuer = env.JWT_ISSUER?.trim() || publicUrl
+  if (env.JWT_AUDIENCE?.trim()) settings.jwtAudience = env.JWT_AUDIENCE.trim()
+  if (env.ACCESS_TTL) settings.accessTtlSeconds = parseDuration(env.ACCESS_TTL, 'ACCESS_TTL')
+  if (env.REFRESH_TTL) settings.refreshTtlSeconds = parseDuration(env.REFRESH_TTL, 'REFRESH_TTL')
+  if (env.CONDUIT_TOKEN_TTL) settings.conduitTokenTtlSeconds = parseDuration(env.CONDUIT_TOKEN_TTL, 'CONDUIT_TOKEN_TTL')
+  if (env.REFRESH_GRACE) settings.refreshGraceSeconds = /^\s*0\s*$/.test(env.REFRESH_GRACE) ? 0 : parseDuration(env.REFRESH_GRACE, 'REFRESH_GRACE')
+  if (env.RESET_TTL) settings.resetTtlSeconds = parseDuration(env.RESET_TTL, 'RESET_TTL')
+  if (env.RESET_URL?.trim()) settings.resetUrl = checkUrl(env.RESET_URL.trim(), 'RESET_URL')
+  if (env.VERIFY_URL?.trim()) settings.verifyUrl = checkUrl(env.VERIFY_URL.trim(), 'VERIFY_URL')
+  if (env.REQUIRE_VERIFIED_EMAIL?.trim()) settings.requireVerifiedEmail = parseBoolean(env.REQUIRE_VERIFIED_EMAIL, 'REQUIRE_VERIFIED_EMAIL')
   return {
     host,
     port,
     databaseUrl: env.DATABASE_URL?.trim() || 'sqlite:./tessera.db',
-    publicUrl: (env.PUBLIC_URL?.trim() || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, ''),
+    publicUrl,
+    smtpUrl: env.SMTP_URL?.trim() ? checkUrl(env.SMTP_URL.trim(), 'SMTP_URL') : null,
+    mailFrom: env.MAIL_FROM?.trim() || 'Tessera <no-reply@localhost>',
+    introspectionSecret: env.INTROSPECTION_SECRET?.trim() || null,
     profiles: profiles as Profile[],
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     cacheSize,
     settings,
   }
+}
+
+/** `value` when it parses as an absolute URL; a RangeError naming `name` otherwise. */
+function checkUrl(value: string, name: string): string {
+  try {
+    new URL(value.replace('{token}', 'token'))
+    return value
+  } catch {
+    throw new RangeError(`tessera: ${name} must be an absolute URL (got "${value}")`)
+  }
+}
+
+/** true/false, yes/no, 1/0, on/off. */
+function parseBoolean(value: string, name: string): boolean {
+  const v = value.trim().toLowerCase()
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true
+  if (['0', 'false', 'no', 'off'].includes(v)) return false
+  throw new RangeError(`tessera: ${name} must be true or false (got "${value}")`)
 }

@@ -1,6 +1,7 @@
 import type { Store } from '../store/store.js'
 import type { Clock } from './clock.js'
 import type { TesseraEventBus } from './events.js'
+import type { Mailer } from './mailer.js'
 import type { PrincipalCache } from './principal.js'
 import type { TesseraSettings } from './settings.js'
 import type { CounterStore } from './throttle.js'
@@ -13,6 +14,7 @@ export interface CoreContext {
   clock: Clock
   events: TesseraEventBus
   settings: Readonly<TesseraSettings>
+  mailer: Mailer
   /** Reports a failure that must not fail the request (a background write, a subscriber). */
   reportError: (error: unknown, what: string) => void
 }

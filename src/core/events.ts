@@ -10,6 +10,7 @@ export type RevokeReason =
   | 'user_deactivated'
   | 'password_changed'
   | 'admin'
+  | 'refresh_reused'
 
 /** Every event the core emits, with its payload (the tutorials' post_save signals, and more). */
 export interface TesseraEvents {

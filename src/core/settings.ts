@@ -22,6 +22,30 @@ export interface TesseraSettings {
   passwordMinLength: number
   /** @default 256 */
   passwordMaxLength: number
+  /** Lifetime of an access JWT. @default 15 minutes */
+  accessTtlSeconds: number
+  /** Lifetime of a refresh token, and of the JWT session it keeps alive. @default 30 days */
+  refreshTtlSeconds: number
+  /** Lifetime of the Conduit face's access JWT (the course used 60 days). @default 60 days */
+  conduitTokenTtlSeconds: number
+  /** A spent refresh token presented again within this window gets the same answer, not a revocation. @default 10 */
+  refreshGraceSeconds: number
+  /** `iss` of issued JWTs. @default the public URL */
+  jwtIssuer: string
+  /** `aud` of issued JWTs. @default "tessera" */
+  jwtAudience: string
+  /** Lifetime of a password-reset link. @default 1 hour */
+  resetTtlSeconds: number
+  /** Lifetime of an e-mail verification link. @default 3 days */
+  verifyTtlSeconds: number
+  /** Base of links in mails and of JWT issuers. @default http://127.0.0.1:8000 */
+  publicUrl: string
+  /** The page a reset mail links to; `{token}` is replaced, or `token=` is added. @default Tessera's own page */
+  resetUrl: string | null
+  /** The page a verification mail links to, likewise. @default Tessera's own page */
+  verifyUrl: string | null
+  /** Refuse logins until the e-mail is verified. @default false */
+  requireVerifiedEmail: boolean
 }
 
 const DAY = 86_400
@@ -35,12 +59,28 @@ export const DEFAULT_SETTINGS: Readonly<TesseraSettings> = Object.freeze({
   addressThrottle: { limit: 300, windowSeconds: 60 },
   passwordMinLength: 8,
   passwordMaxLength: 256,
+  accessTtlSeconds: 15 * 60,
+  refreshTtlSeconds: 30 * DAY,
+  conduitTokenTtlSeconds: 60 * DAY,
+  refreshGraceSeconds: 10,
+  jwtIssuer: 'http://127.0.0.1:8000',
+  jwtAudience: 'tessera',
+  resetTtlSeconds: 3600,
+  verifyTtlSeconds: 3 * DAY,
+  publicUrl: 'http://127.0.0.1:8000',
+  resetUrl: null,
+  verifyUrl: null,
+  requireVerifiedEmail: false,
 })
 
 /** `overrides` laid over the defaults, checked once so a bad value fails at start, not per request. */
 export function resolveSettings(overrides: Partial<TesseraSettings> = {}): Readonly<TesseraSettings> {
   const settings = { ...DEFAULT_SETTINGS, ...overrides }
-  for (const key of ['tokenIdleSeconds', 'tokenMaxAgeSeconds', 'touchIntervalSeconds', 'maxSessionsPerUser'] as const) {
+  const positive = [
+    'tokenIdleSeconds', 'tokenMaxAgeSeconds', 'touchIntervalSeconds', 'maxSessionsPerUser', 'accessTtlSeconds',
+    'refreshTtlSeconds', 'conduitTokenTtlSeconds', 'resetTtlSeconds', 'verifyTtlSeconds',
+  ] as const
+  for (const key of positive) {
     if (!Number.isFinite(settings[key]) || settings[key] <= 0) {
       throw new RangeError(`tessera: settings.${key} must be a positive number`)
     }

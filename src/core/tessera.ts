@@ -18,6 +18,11 @@ import {
 } from './sessions.js'
 import { resolveSettings, type TesseraSettings } from './settings.js'
 import type { CounterStore } from './throttle.js'
+import type { JWK } from 'jose'
+import { AccessTokens, looksLikeJwt, type IssuedAccessToken } from './access-tokens.js'
+import { JwtKeyring } from './jwt-keys.js'
+import { RefreshTokens, type JwtPair } from './refresh-tokens.js'
+import { createMemoryMailer, type Mailer } from './mailer.js'
 import {
   createUser,
   findUserByIdentifier,
@@ -39,6 +44,8 @@ export interface TesseraOptions {
   /** @default the wall clock */
   clock?: Clock
   settings?: Partial<TesseraSettings>
+  /** Where mails go. @default kept in memory (the server passes its SMTP or log mailer) */
+  mailer?: Mailer
   /** Where failures that must not fail a request are reported. @default ignored */
   reportError?: (error: unknown, what: string) => void
 }
@@ -54,6 +61,9 @@ export interface SignedIn extends IssuedToken {
  */
 export class Tessera {
   readonly #ctx: CoreContext
+  readonly #keyring: JwtKeyring
+  readonly #access: AccessTokens
+  readonly #refresh: RefreshTokens
 
   constructor(options: TesseraOptions) {
     const reportError = options.reportError ?? (() => {})
@@ -63,9 +73,16 @@ export class Tessera {
       cache: options.cache ?? noCache,
       clock: options.clock ?? systemClock,
       settings: resolveSettings(options.settings),
+      mailer: options.mailer ?? createMemoryMailer(),
       events: new TesseraEventBus((error, event) => reportError(error, `event ${event}`)),
       reportError,
     }
+    const settings = this.#ctx.settings
+    this.#keyring = new JwtKeyring(options.store, this.#ctx.clock, () =>
+      Math.max(settings.accessTtlSeconds, settings.conduitTokenTtlSeconds),
+    )
+    this.#access = new AccessTokens(this.#ctx, this.#keyring)
+    this.#refresh = new RefreshTokens(this.#ctx, this.#access)
   }
 
   get store(): Store {
@@ -74,6 +91,11 @@ export class Tessera {
 
   get settings(): Readonly<TesseraSettings> {
     return this.#ctx.settings
+  }
+
+  /** The context core operations run in; for the core's own modules and tests, not for faces. */
+  get context(): CoreContext {
+    return this.#ctx
   }
 
   /** Subscribes to a core event (`user.created`, `session.revoked`, …); returns an unsubscribe function. */
@@ -106,6 +128,43 @@ export class Tessera {
   /** Checks an opaque token; never throws for a bad one. */
   validateToken(token: string): Promise<CredentialCheck> {
     return validateToken(this.#ctx, token)
+  }
+
+  /** Checks any credential a client may send: an opaque token or an access JWT. */
+  checkCredential(credential: string): Promise<CredentialCheck> {
+    return looksLikeJwt(credential) ? this.#access.verify(credential) : validateToken(this.#ctx, credential)
+  }
+
+  /** Checks an access JWT and the session it names; never throws for a bad one. */
+  verifyAccessToken(token: string): Promise<CredentialCheck> {
+    return this.#access.verify(token)
+  }
+
+  /** Signs an access JWT for a user's session (the Conduit face's token, with its own lifetime). */
+  issueAccessToken(user: UserRecord, sessionId: string, ttlSeconds?: number): Promise<IssuedAccessToken> {
+    return this.#access.issue(user, sessionId, ttlSeconds)
+  }
+
+  /** Checks a password login and starts a JWT session: an access token and a refresh token. */
+  async loginWithJwt(attempt: LoginAttempt, device: string): Promise<JwtPair & { user: UserRecord; session: SessionRecord }> {
+    const user = await verifyLogin(this.#ctx, attempt)
+    const { session } = await createSession(this.#ctx, user, device)
+    return { user, session, ...(await this.#refresh.issue(user, session)) }
+  }
+
+  /** Exchanges a refresh token for a new pair; throws `invalid_token` or `refresh_reused`. */
+  refreshJwt(refreshToken: string): Promise<JwtPair> {
+    return this.#refresh.refresh(refreshToken)
+  }
+
+  /** The public signing keys, for other services to verify access JWTs offline. */
+  jwks(): Promise<{ keys: JWK[] }> {
+    return this.#keyring.jwks()
+  }
+
+  /** Makes a new signing key; tokens signed by older keys verify until they expire. Returns the new kid. */
+  rotateSigningKey(): Promise<string> {
+    return this.#keyring.rotate()
   }
 
   /** Starts a new session for a user (staff and CLI token creation). */

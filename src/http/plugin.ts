@@ -16,7 +16,7 @@ export interface TesseraPluginOptions {
   tessera: Tessera
   /** The wire format of authentication errors on routes that do not name one. @default 'drf' */
   face?: Face
-  /** Checks each credential in turn until one accepts it (opaque tokens, JWTs). @default opaque tokens */
+  /** Checks each credential in turn until one accepts it. @default the core's opaque tokens and access JWTs */
   validators?: CredentialValidator[]
 }
 
@@ -38,7 +38,7 @@ async function tessera(app: FastifyInstance, options: TesseraPluginOptions): Pro
     throw new TypeError('tessera: options.face must be "canonical", "drf" or "conduit"')
   }
   const core = options.tessera
-  const validators = options.validators ?? [(credential: string) => core.validateToken(credential)]
+  const validators = options.validators ?? [(credential: string) => core.checkCredential(credential)]
   if (!app.hasDecorator('tessera')) app.decorate('tessera', core)
   app.decorateRequest('principal', null)
 

@@ -1,0 +1,108 @@
+import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose'
+import { LRUCache } from 'lru-cache'
+import type { UserRecord } from '../store/store.js'
+import type { CoreContext } from './context.js'
+import type { JwtKeyring } from './jwt-keys.js'
+import type { CredentialCheck } from './principal.js'
+import { validateSessionById } from './sessions.js'
+
+/** An access JWT just signed. */
+export interface IssuedAccessToken {
+  token: string
+  expiresAt: Date
+}
+
+/** The claims this server relies on, once a signature has been checked. */
+interface VerifiedClaims {
+  userId: number
+  sessionId: string
+  /** `exp`, in epoch ms. */
+  expiresAt: number
+}
+
+const INVALID: CredentialCheck = { ok: false, reason: 'invalid_token' }
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+
+/** True when `credential` has the shape of a JWS in compact form. */
+export function looksLikeJwt(credential: string): boolean {
+  return JWT_SHAPE.test(credential)
+}
+
+/**
+ * Signs and checks access JWTs. A signature check costs tens of microseconds, so a verified
+ * token's claims are cached by the whole token string; the session it names is still checked on
+ * every request (through the principal cache), so revocation is immediate.
+ */
+export class AccessTokens {
+  readonly #verified: LRUCache<string, VerifiedClaims>
+  readonly #getKey: JWTVerifyGetKey
+
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly keyring: JwtKeyring,
+    cacheSize = 50_000,
+  ) {
+    this.#verified = new LRUCache({ max: Math.max(1, cacheSize) })
+    this.#getKey = async (header) => {
+      const key = header.kid ? await keyring.verificationKey(header.kid) : null
+      if (!key) throw new joseErrors.JWKSNoMatchingKey()
+      return key
+    }
+  }
+
+  /** Signs an access JWT for `user` naming `sessionId`, valid for `ttlSeconds`. */
+  async issue(user: Pick<UserRecord, 'id'>, sessionId: string, ttlSeconds = this.ctx.settings.accessTtlSeconds): Promise<IssuedAccessToken> {
+    const { kid, privateKey } = await this.keyring.signingKey()
+    const now = this.ctx.clock.now()
+    const iat = Math.floor(now.getTime() / 1000)
+    const exp = iat + ttlSeconds
+    const token = await new SignJWT({ sid: sessionId })
+      .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' })
+      .setSubject(String(user.id))
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .setJti(crypto.randomUUID())
+      .setIssuer(this.ctx.settings.jwtIssuer)
+      .setAudience(this.ctx.settings.jwtAudience)
+      .sign(privateKey)
+    return { token, expiresAt: new Date(exp * 1000) }
+  }
+
+  /** Checks an access JWT and the session it names; never throws for a bad token. */
+  async verify(token: string): Promise<CredentialCheck> {
+    const claims = await this.#claims(token)
+    if (!claims) return INVALID
+    const check = await validateSessionById(this.ctx, claims.sessionId)
+    if (!check.ok) return check
+    if (check.principal.user.id !== claims.userId) return INVALID
+    // The credential lives as long as both the token and its session do.
+    const expiresAt = new Date(Math.min(claims.expiresAt, check.principal.expiresAt.getTime()))
+    return { ok: true, principal: { ...check.principal, expiresAt } }
+  }
+
+  /** The token's claims when its signature, algorithm, issuer, audience and expiry are right. */
+  async #claims(token: string): Promise<VerifiedClaims | null> {
+    if (!looksLikeJwt(token)) return null
+    const now = this.ctx.clock.now().getTime()
+    const cached = this.#verified.get(token)
+    if (cached) return cached.expiresAt > now ? cached : null
+    let payload: JWTPayload
+    try {
+      ;({ payload } = await jwtVerify(token, this.#getKey, {
+        // Only EdDSA: `none` and HMAC (signed with the public key as a secret) never verify.
+        algorithms: ['EdDSA'],
+        issuer: this.ctx.settings.jwtIssuer,
+        audience: this.ctx.settings.jwtAudience,
+        currentDate: new Date(now),
+        requiredClaims: ['sub', 'sid', 'exp', 'iat', 'jti'],
+      }))
+    } catch {
+      return null
+    }
+    const userId = Number(payload.sub)
+    if (!Number.isSafeInteger(userId) || typeof payload.sid !== 'string' || typeof payload.exp !== 'number') return null
+    const claims = { userId, sessionId: payload.sid, expiresAt: payload.exp * 1000 }
+    this.#verified.set(token, claims)
+    return claims
+  }
+}

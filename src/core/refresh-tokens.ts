@@ -1,0 +1,96 @@
+import type { SessionRecord, UserRecord } from '../store/store.js'
+import type { AccessTokens } from './access-tokens.js'
+import { addSeconds } from './clock.js'
+import type { CoreContext } from './context.js'
+import { TesseraError } from './errors.js'
+import { revokeSession } from './sessions.js'
+import { generateSessionId, generateToken, hashSecret, isWellFormedToken } from './tokens.js'
+
+/** An access JWT and the refresh token that renews it. */
+export interface JwtPair {
+  access: string
+  refresh: string
+  accessExpiresAt: Date
+  refreshExpiresAt: Date
+}
+
+/** Refresh tokens look like opaque tokens with their own prefix, so scanners and logs tell them apart. */
+export const REFRESH_PREFIX = 'tsrf_'
+
+const invalid = () => new TesseraError('invalid_token', 'Invalid refresh token.')
+
+/**
+ * Rotating refresh tokens. Each refresh spends the presented token and issues a new pair; a
+ * spent token presented again revokes its session (and with it every token descended from it),
+ * except within a short grace window, where a client's concurrent refreshes get the same answer.
+ */
+export class RefreshTokens {
+  /** Answers given for recently spent tokens, by their hash, for the grace window. */
+  readonly #recent = new Map<string, { pair: JwtPair; until: number }>()
+  /** Refreshes under way, by token hash: a concurrent refresh of the same token waits for it. */
+  readonly #inFlight = new Map<string, Promise<JwtPair>>()
+
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly access: AccessTokens,
+  ) {}
+
+  /** Issues the first pair for a session that has just been created. */
+  async issue(user: UserRecord, session: SessionRecord): Promise<JwtPair> {
+    const { token: refresh, expiresAt: refreshExpiresAt } = await this.#newRefreshToken(session.id)
+    const { token: access, expiresAt: accessExpiresAt } = await this.access.issue(user, session.id)
+    return { access, refresh, accessExpiresAt, refreshExpiresAt }
+  }
+
+  /** Exchanges a refresh token for a new pair; throws `invalid_token` or `refresh_reused`. */
+  async refresh(token: string): Promise<JwtPair> {
+    if (!isWellFormedToken(token, REFRESH_PREFIX)) throw invalid()
+    const tokenHash = hashSecret(token)
+    const pending = this.#inFlight.get(tokenHash)
+    if (pending) return pending
+    const work = this.#refresh(tokenHash).finally(() => this.#inFlight.delete(tokenHash))
+    this.#inFlight.set(tokenHash, work)
+    return work
+  }
+
+  async #refresh(tokenHash: string): Promise<JwtPair> {
+    const now = this.ctx.clock.now()
+    this.#forgetExpired(now.getTime())
+    const record = await this.ctx.store.findRefreshTokenByHash(tokenHash)
+    if (!record) throw invalid()
+    if (record.usedAt !== null) return this.#reused(tokenHash, record.sessionId)
+    const session = await this.ctx.store.findSessionById(record.sessionId)
+    if (!session || session.revokedAt !== null || session.expiresAt <= now || record.expiresAt <= now) throw invalid()
+    const user = await this.ctx.store.findUserById(session.userId)
+    if (!user?.isActive) throw invalid()
+    // The atomic mark decides races between processes; the loser is treated as a reuse.
+    if (!(await this.ctx.store.markRefreshTokenUsed(record.id, now))) return this.#reused(tokenHash, record.sessionId)
+    const pair = await this.issue(user, session)
+    await this.ctx.store.touchSession(session.id, now, addSeconds(now, this.ctx.settings.refreshTtlSeconds))
+    if (this.ctx.settings.refreshGraceSeconds > 0) {
+      this.#recent.set(tokenHash, { pair, until: now.getTime() + this.ctx.settings.refreshGraceSeconds * 1000 })
+    }
+    return pair
+  }
+
+  /** A spent token again: the same answer within the grace window, else the session ends. */
+  async #reused(tokenHash: string, sessionId: string): Promise<JwtPair> {
+    const recent = this.#recent.get(tokenHash)
+    if (recent && recent.until > this.ctx.clock.now().getTime()) return recent.pair
+    const session = await this.ctx.store.findSessionById(sessionId)
+    if (session) await revokeSession(this.ctx, session, 'refresh_reused')
+    throw new TesseraError('refresh_reused', 'This refresh token was already used; its session has been revoked.')
+  }
+
+  async #newRefreshToken(sessionId: string): Promise<{ token: string; expiresAt: Date }> {
+    const now = this.ctx.clock.now()
+    const { token, secretHash } = generateToken(REFRESH_PREFIX)
+    const expiresAt = addSeconds(now, this.ctx.settings.refreshTtlSeconds)
+    await this.ctx.store.insertRefreshToken({ id: generateSessionId(), sessionId, tokenHash: secretHash, createdAt: now, expiresAt, usedAt: null })
+    return { token, expiresAt }
+  }
+
+  #forgetExpired(now: number): void {
+    for (const [hash, entry] of this.#recent) if (entry.until <= now) this.#recent.delete(hash)
+  }
+}
