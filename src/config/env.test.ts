@@ -13,7 +13,10 @@ describe('loadConfig()', () => {
       corsOrigins: [],
       logLevel: 'info',
       cacheSize: 100_000,
-      settings: {},
+      smtpUrl: null,
+      mailFrom: 'Tessera <no-reply@localhost>',
+      introspectionSecret: null,
+      settings: { publicUrl: 'http://127.0.0.1:8000', jwtIssuer: 'http://127.0.0.1:8000' },
     })
   })
 
@@ -32,6 +35,18 @@ describe('loadConfig()', () => {
       LOGIN_THROTTLE: '5/15m',
       ANON_THROTTLE: 'off',
       MAX_SESSIONS_PER_USER: '10',
+      ACCESS_TTL: '5m',
+      REFRESH_TTL: '7d',
+      CONDUIT_TOKEN_TTL: '30d',
+      REFRESH_GRACE: '0',
+      JWT_AUDIENCE: 'api',
+      RESET_TTL: '30m',
+      RESET_URL: 'https://app.example.com/reset?token={token}',
+      VERIFY_URL: 'https://app.example.com/verify',
+      REQUIRE_VERIFIED_EMAIL: 'yes',
+      SMTP_URL: 'smtp://127.0.0.1:2525',
+      MAIL_FROM: 'Auth <auth@example.com>',
+      INTROSPECTION_SECRET: 's3cret',
     })
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -42,12 +57,26 @@ describe('loadConfig()', () => {
       corsOrigins: ['https://app.example.com', 'https://admin.example.com'],
       logLevel: 'warn',
       cacheSize: 0,
+      smtpUrl: 'smtp://127.0.0.1:2525',
+      mailFrom: 'Auth <auth@example.com>',
+      introspectionSecret: 's3cret',
       settings: {
         tokenIdleSeconds: 7 * 86_400,
         tokenMaxAgeSeconds: 14 * 86_400,
         loginThrottle: { limit: 5, windowSeconds: 900 },
         addressThrottle: null,
         maxSessionsPerUser: 10,
+        publicUrl: 'https://auth.example.com',
+        jwtIssuer: 'https://auth.example.com',
+        jwtAudience: 'api',
+        accessTtlSeconds: 300,
+        refreshTtlSeconds: 7 * 86_400,
+        conduitTokenTtlSeconds: 30 * 86_400,
+        refreshGraceSeconds: 0,
+        resetTtlSeconds: 1800,
+        resetUrl: 'https://app.example.com/reset?token={token}',
+        verifyUrl: 'https://app.example.com/verify',
+        requireVerifiedEmail: true,
       },
     })
   })

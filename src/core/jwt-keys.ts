@@ -23,6 +23,8 @@ interface LoadedKey {
 const SETTING = 'jwt.signing_keys'
 // How often an unknown `kid` may trigger a reload (another process may have rotated).
 const RELOAD_INTERVAL_MS = 30_000
+// Keys are read again this often, so every process signs with a rotated key within a minute.
+const MAX_AGE_MS = 60_000
 
 /**
  * The server's JWT signing keys: generated on first use and kept in the database (so a new
@@ -87,7 +89,7 @@ export class JwtKeyring {
   }
 
   async #all(): Promise<LoadedKey[]> {
-    if (this.#keys) return this.#keys
+    if (this.#keys && Date.now() - this.#loadedAt < MAX_AGE_MS) return this.#keys
     this.#loading ??= this.#load().finally(() => {
       this.#loading = null
     })
