@@ -1,6 +1,7 @@
 import { createLruPrincipalCache } from './cache/lru-cache.js'
 import { createMemoryCounters } from './cache/memory-counters.js'
 import type { ServerConfig } from './config/env.js'
+import type { Mailer } from './core/mailer.js'
 import { noCache } from './core/principal.js'
 import { Tessera } from './core/tessera.js'
 import { openStore } from './store/kysely/index.js'
@@ -22,6 +23,7 @@ export interface OpenTessera {
 export async function openTessera(
   config: Pick<ServerConfig, 'databaseUrl'> & Partial<Pick<ServerConfig, 'cacheSize' | 'settings'>>,
   reportError: (error: unknown, what: string) => void = () => {},
+  services: { mailer?: Mailer } = {},
 ): Promise<OpenTessera> {
   const store = await openStore(config.databaseUrl)
   const tessera = new Tessera({
@@ -30,6 +32,8 @@ export async function openTessera(
     cache: (config.cacheSize ?? DEFAULT_CACHE_SIZE) > 0 ? createLruPrincipalCache(config.cacheSize ?? DEFAULT_CACHE_SIZE) : noCache,
     settings: config.settings ?? {},
     reportError,
+    // The server passes its SMTP or log mailer; the CLI sends no mail and keeps the default.
+    ...(services.mailer ? { mailer: services.mailer } : {}),
   })
   return { tessera, store, close: () => store.close() }
 }

@@ -68,24 +68,27 @@ export class AccessTokens {
     return { token, expiresAt: new Date(exp * 1000) }
   }
 
-  /** Checks an access JWT and the session it names; never throws for a bad token. */
-  async verify(token: string): Promise<CredentialCheck> {
+  /**
+   * Checks an access JWT and the session it names; never throws for a bad token. When both the
+   * signature and the session are cached it answers synchronously, without a promise.
+   */
+  verify(token: string): CredentialCheck | Promise<CredentialCheck> {
+    if (!looksLikeJwt(token)) return INVALID
+    const cached = this.#verified.get(token)
+    if (!cached) return this.#verifyCold(token)
+    if (cached.expiresAt <= this.ctx.clock.now().getTime()) return INVALID
+    const check = validateSessionById(this.ctx, cached.sessionId)
+    return check instanceof Promise ? check.then((c) => withClaims(c, cached)) : withClaims(check, cached)
+  }
+
+  async #verifyCold(token: string): Promise<CredentialCheck> {
     const claims = await this.#claims(token)
-    if (!claims) return INVALID
-    const check = await validateSessionById(this.ctx, claims.sessionId)
-    if (!check.ok) return check
-    if (check.principal.user.id !== claims.userId) return INVALID
-    // The credential lives as long as both the token and its session do.
-    const expiresAt = new Date(Math.min(claims.expiresAt, check.principal.expiresAt.getTime()))
-    return { ok: true, principal: { ...check.principal, expiresAt } }
+    return claims ? withClaims(await validateSessionById(this.ctx, claims.sessionId), claims) : INVALID
   }
 
   /** The token's claims when its signature, algorithm, issuer, audience and expiry are right. */
   async #claims(token: string): Promise<VerifiedClaims | null> {
-    if (!looksLikeJwt(token)) return null
     const now = this.ctx.clock.now().getTime()
-    const cached = this.#verified.get(token)
-    if (cached) return cached.expiresAt > now ? cached : null
     let payload: JWTPayload
     try {
       ;({ payload } = await jwtVerify(token, this.#getKey, {
@@ -105,4 +108,12 @@ export class AccessTokens {
     this.#verified.set(token, claims)
     return claims
   }
+}
+
+/** The session's answer narrowed by the token: its user must match, and it lives no longer than `exp`. */
+function withClaims(check: CredentialCheck, claims: VerifiedClaims): CredentialCheck {
+  if (!check.ok) return check
+  if (check.principal.user.id !== claims.userId) return INVALID
+  if (check.principal.expiresAt.getTime() <= claims.expiresAt) return check
+  return { ok: true, principal: { ...check.principal, expiresAt: new Date(claims.expiresAt) } }
 }

@@ -20,8 +20,11 @@ export interface TesseraEvents {
   'session.revoked': { userId: number; sessionIds: string[]; reason: RevokeReason }
   'token.rotated': { userId: number; sessionId: string }
   'login.succeeded': { userId: number; address: string | undefined }
-  'login.failed': { identifier: string; address: string | undefined; reason: 'invalid_credentials' | 'throttled' }
+  'login.failed': { identifier: string; address: string | undefined; reason: 'invalid_credentials' | 'throttled' | 'email_unverified' }
   'password.changed': { userId: number }
+  'password.reset_requested': { userId: number }
+  'email.verification_requested': { userId: number }
+  'email.verified': { userId: number; email: string }
 }
 
 export type TesseraEventName = keyof TesseraEvents

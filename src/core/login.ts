@@ -15,13 +15,15 @@ export interface LoginAttempt {
 }
 
 const INVALID_CREDENTIALS = 'Unable to log in with provided credentials.'
+const EMAIL_NOT_VERIFIED = 'E-mail address is not verified.'
 const ACCOUNT = 'login:account:'
 const ADDRESS = 'login:address:'
 
 /**
  * Checks a password login and returns the user. Unknown user, wrong password and inactive user
  * all throw the same `invalid_credentials`, after the same amount of hashing work; throws
- * `ThrottledError` once the account or the address has used up its failures.
+ * `ThrottledError` once the account or the address has used up its failures. With
+ * `requireVerifiedEmail`, a correct password for an unverified e-mail throws `permission_denied`.
  */
 export async function verifyLogin(ctx: CoreContext, attempt: LoginAttempt): Promise<UserRecord> {
   const key = identityKey(attempt.identifier)
@@ -54,6 +56,12 @@ export async function verifyLogin(ctx: CoreContext, attempt: LoginAttempt): Prom
 
   if (account) await clearAttempts(ctx.counters, account, key)
   if (address) await forgiveAttempt(ctx.counters, address, attempt.address!, now)
+  // Said only after the password proved right, so it tells nothing to someone guessing; the
+  // person can verify through a reset link, which proves the mailbox as well.
+  if (ctx.settings.requireVerifiedEmail && !user.emailVerified) {
+    ctx.events.emit('login.failed', { identifier: key, address: attempt.address, reason: 'email_unverified' })
+    throw new TesseraError('permission_denied', EMAIL_NOT_VERIFIED)
+  }
   const patch: Partial<UserRecord> = { lastLogin: now }
   // Old hashes (Django's PBKDF2, weaker argon2) are upgraded while the plain password is at hand.
   if (needsRehash) patch.passwordHash = await hashPassword(attempt.password)

@@ -28,6 +28,8 @@ export interface CachedSession {
   createdAt: number
   /** `lastUsedAt` as last written to the store, in epoch ms. */
   persistedLastUsedAt: number
+  /** The last answer given for this session, reused while its expiry is unchanged. */
+  check?: CredentialCheck
 }
 
 /**

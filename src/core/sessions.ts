@@ -1,5 +1,4 @@
 import type { SessionRecord } from '../store/store.js'
-import { addSeconds } from './clock.js'
 import type { CoreContext } from './context.js'
 import type { RevokeReason } from './events.js'
 import type { CachedSession, CredentialCheck, PrincipalUser } from './principal.js'
@@ -25,9 +24,7 @@ export function deviceName(device: string | undefined, userAgent: string | undef
 
 /** When a session used at `lastUsedAt` dies: the idle limit, capped by the absolute one. */
 export function sessionExpiry(ctx: CoreContext, createdAt: Date, lastUsedAt: Date): Date {
-  const idle = addSeconds(lastUsedAt, ctx.settings.tokenIdleSeconds).getTime()
-  const absolute = addSeconds(createdAt, ctx.settings.tokenMaxAgeSeconds).getTime()
-  return new Date(Math.min(idle, absolute))
+  return new Date(expiryMs(ctx, createdAt.getTime(), lastUsedAt.getTime()))
 }
 
 /** Starts a session for `user` on `device` and returns its token; the oldest beyond the cap go. */
@@ -54,27 +51,30 @@ export async function createSession(ctx: CoreContext, user: UserRecord, device: 
 /**
  * Checks an opaque token: its shape, then the cache, then the store. Returns the principal, or
  * why there is none; never throws for a bad token, so the hot path stays free of exceptions.
+ * A cache hit answers synchronously (no promise), which is most of what a warm server does.
  */
-export async function validateToken(ctx: CoreContext, token: string): Promise<CredentialCheck> {
+export function validateToken(ctx: CoreContext, token: string): CredentialCheck | Promise<CredentialCheck> {
   if (!isWellFormedToken(token)) return INVALID
   const secretHash = hashSecret(token)
-  const now = ctx.clock.now()
-  let entry = ctx.cache.get(secretHash)
-  if (!entry) {
-    const generation = ctx.cache.generation()
-    const found = await ctx.store.findSessionBySecretHash(secretHash)
-    // The index found the row by hash; comparing again in constant time costs little and keeps
-    // the check independent of how an engine implements the lookup.
-    if (!found || !constantTimeEqual(found.session.secretHash, secretHash)) return INVALID
-    const { session, user } = found
-    // An inactive user's token answers as DRF does ("User inactive or deleted."), even though
-    // deactivation also revoked it: the holder learns nothing they did not know.
-    if (!user.isActive) return INACTIVE
-    if (session.revokedAt !== null || session.expiresAt <= now) return INVALID
-    entry = cachedSession(session, user)
-    ctx.cache.set(secretHash, entry, generation)
-  }
-  return principalOf(ctx, entry, now)
+  const entry = ctx.cache.get(secretHash)
+  return entry ? principalOf(ctx, entry) : loadToken(ctx, secretHash)
+}
+
+/** The cache-miss half of `validateToken`: one indexed read of the session and its user. */
+async function loadToken(ctx: CoreContext, secretHash: string): Promise<CredentialCheck> {
+  const generation = ctx.cache.generation()
+  const found = await ctx.store.findSessionBySecretHash(secretHash)
+  // The index found the row by hash; comparing again in constant time costs little and keeps
+  // the check independent of how an engine implements the lookup.
+  if (!found || !constantTimeEqual(found.session.secretHash, secretHash)) return INVALID
+  const { session, user } = found
+  // An inactive user's token answers as DRF does ("User inactive or deleted."), even though
+  // deactivation also revoked it: the holder learns nothing they did not know.
+  if (!user.isActive) return INACTIVE
+  if (session.revokedAt !== null || session.expiresAt <= ctx.clock.now()) return INVALID
+  const entry = cachedSession(session, user)
+  ctx.cache.set(secretHash, entry, generation)
+  return principalOf(ctx, entry)
 }
 
 /**
@@ -82,21 +82,23 @@ export async function validateToken(ctx: CoreContext, token: string): Promise<Cr
  * Shares the principal cache with opaque tokens, under a key of its own, so revocation is as
  * immediate for JWTs as for opaque tokens.
  */
-export async function validateSessionById(ctx: CoreContext, sessionId: string): Promise<CredentialCheck> {
+export function validateSessionById(ctx: CoreContext, sessionId: string): CredentialCheck | Promise<CredentialCheck> {
   const key = `sid:${sessionId}`
-  const now = ctx.clock.now()
-  let entry = ctx.cache.get(key)
-  if (!entry) {
-    const generation = ctx.cache.generation()
-    const session = await ctx.store.findSessionById(sessionId)
-    if (!session || session.revokedAt !== null || session.expiresAt <= now) return INVALID
-    const user = await ctx.store.findUserById(session.userId)
-    if (!user) return INVALID
-    if (!user.isActive) return INACTIVE
-    entry = cachedSession(session, user)
-    ctx.cache.set(key, entry, generation)
-  }
-  return principalOf(ctx, entry, now)
+  const entry = ctx.cache.get(key)
+  return entry ? principalOf(ctx, entry) : loadSession(ctx, key, sessionId)
+}
+
+/** The cache-miss half of `validateSessionById`. */
+async function loadSession(ctx: CoreContext, key: string, sessionId: string): Promise<CredentialCheck> {
+  const generation = ctx.cache.generation()
+  const session = await ctx.store.findSessionById(sessionId)
+  if (!session || session.revokedAt !== null || session.expiresAt <= ctx.clock.now()) return INVALID
+  const user = await ctx.store.findUserById(session.userId)
+  if (!user) return INVALID
+  if (!user.isActive) return INACTIVE
+  const entry = cachedSession(session, user)
+  ctx.cache.set(key, entry, generation)
+  return principalOf(ctx, entry)
 }
 
 /** What the cache keeps of a live session and its user. */
@@ -109,23 +111,37 @@ function cachedSession(session: SessionRecord, user: UserRecord): CachedSession 
   }
 }
 
-/** The principal of a cached session used at `now`, or invalid when it has expired meanwhile. */
-function principalOf(ctx: CoreContext, entry: CachedSession, now: Date): CredentialCheck {
+/**
+ * The principal of a cached session used now, or invalid when it has expired meanwhile. The
+ * answer is kept on the entry and handed out again while the expiry stays the same, so a warm
+ * request allocates next to nothing.
+ */
+function principalOf(ctx: CoreContext, entry: CachedSession): CredentialCheck {
+  const now = ctx.clock.now().getTime()
   const expiresAt = touch(ctx, entry, now)
   if (expiresAt <= now) return INVALID
-  return { ok: true, principal: { user: entry.user, sessionId: entry.sessionId, expiresAt } }
+  if (entry.check?.ok && entry.check.principal.expiresAt.getTime() === expiresAt) return entry.check
+  // Frozen: the same object reaches many requests, so no route may change it for the others.
+  entry.check = Object.freeze({
+    ok: true as const,
+    principal: Object.freeze({ user: Object.freeze(entry.user), sessionId: entry.sessionId, expiresAt: new Date(expiresAt) }),
+  })
+  return entry.check
 }
 
-/** The session's expiry after use at `now`; writes `lastUsedAt` at most once per touch interval. */
-function touch(ctx: CoreContext, entry: CachedSession, now: Date): Date {
-  const createdAt = new Date(entry.createdAt)
-  const current = sessionExpiry(ctx, createdAt, new Date(entry.persistedLastUsedAt))
-  if (current <= now) return current
-  if (now.getTime() - entry.persistedLastUsedAt < ctx.settings.touchIntervalSeconds * 1000) return current
-  entry.persistedLastUsedAt = now.getTime()
-  const next = sessionExpiry(ctx, createdAt, now)
+/** When a session dies (epoch ms) if last used at `lastUsedAt`: the idle limit under the absolute cap. */
+function expiryMs(ctx: CoreContext, createdAt: number, lastUsedAt: number): number {
+  return Math.min(lastUsedAt + ctx.settings.tokenIdleSeconds * 1000, createdAt + ctx.settings.tokenMaxAgeSeconds * 1000)
+}
+
+/** The session's expiry (epoch ms) after use at `now`; writes `lastUsedAt` at most once per touch interval. */
+function touch(ctx: CoreContext, entry: CachedSession, now: number): number {
+  const current = expiryMs(ctx, entry.createdAt, entry.persistedLastUsedAt)
+  if (current <= now || now - entry.persistedLastUsedAt < ctx.settings.touchIntervalSeconds * 1000) return current
+  entry.persistedLastUsedAt = now
+  const next = expiryMs(ctx, entry.createdAt, now)
   // Not awaited: the request need not wait for bookkeeping, and a lost touch only shortens idle time.
-  ctx.store.touchSession(entry.sessionId, now, next).catch((error) => ctx.reportError(error, 'touchSession'))
+  ctx.store.touchSession(entry.sessionId, new Date(now), new Date(next)).catch((error) => ctx.reportError(error, 'touchSession'))
   return next
 }
 

@@ -1,4 +1,4 @@
-import type { SessionRecord, Store, UserRecord } from '../store/store.js'
+import type { OneTimePurpose, SessionRecord, Store, UserRecord } from '../store/store.js'
 import { systemClock, type Clock } from './clock.js'
 import type { CoreContext } from './context.js'
 import { TesseraError } from './errors.js'
@@ -23,6 +23,10 @@ import { AccessTokens, looksLikeJwt, type IssuedAccessToken } from './access-tok
 import { JwtKeyring } from './jwt-keys.js'
 import { RefreshTokens, type JwtPair } from './refresh-tokens.js'
 import { createMemoryMailer, type Mailer } from './mailer.js'
+import { confirmEmailVerification, requestEmailVerification, type VerificationRequest } from './email-verification.js'
+import { clearExpiredOneTimeTokens, findLiveOneTimeToken } from './one-time-tokens.js'
+import { changePassword, setPassword, type SetPasswordOptions } from './password-change.js'
+import { confirmPasswordReset, requestPasswordReset } from './password-reset.js'
 import {
   createUser,
   findUserByIdentifier,
@@ -126,17 +130,25 @@ export class Tessera {
   }
 
   /** Checks an opaque token; never throws for a bad one. */
-  validateToken(token: string): Promise<CredentialCheck> {
+  async validateToken(token: string): Promise<CredentialCheck> {
     return validateToken(this.#ctx, token)
   }
 
   /** Checks any credential a client may send: an opaque token or an access JWT. */
-  checkCredential(credential: string): Promise<CredentialCheck> {
+  async checkCredential(credential: string): Promise<CredentialCheck> {
+    return this.checkCredentialNow(credential)
+  }
+
+  /**
+   * `checkCredential` for hot paths: answers synchronously when the cache holds the answer, and
+   * returns a promise only when the store must be read. `await` works on both.
+   */
+  checkCredentialNow(credential: string): CredentialCheck | Promise<CredentialCheck> {
     return looksLikeJwt(credential) ? this.#access.verify(credential) : validateToken(this.#ctx, credential)
   }
 
   /** Checks an access JWT and the session it names; never throws for a bad one. */
-  verifyAccessToken(token: string): Promise<CredentialCheck> {
+  async verifyAccessToken(token: string): Promise<CredentialCheck> {
     return this.#access.verify(token)
   }
 
@@ -241,5 +253,54 @@ export class Tessera {
   /** Deletes revoked and expired sessions; returns how many. */
   clearDeadSessions(): Promise<number> {
     return clearDeadSessions(this.#ctx)
+  }
+
+  /**
+   * Changes a password after checking the current one; every session but `keepSessionId` is
+   * revoked. Throws `ValidationError` (`currentPassword`, `newPassword`) or `ThrottledError`.
+   */
+  changePassword(userId: number, currentPassword: string, newPassword: string, keepSessionId?: string): Promise<UserRecord> {
+    return changePassword(this.#ctx, userId, currentPassword, newPassword, keepSessionId)
+  }
+
+  /**
+   * Sets a password without the current one (Conduit's PUT /api/user, staff): validators apply,
+   * reset links die, every session but `options.keepSessionId` is revoked. Throws `ValidationError`.
+   */
+  setPassword(userId: number, newPassword: string, options: SetPasswordOptions = {}): Promise<UserRecord> {
+    return setPassword(this.#ctx, userId, newPassword, options)
+  }
+
+  /**
+   * Mails a reset link when `email` has an account; resolves alike, and as fast, when it has not.
+   * Throws `ValidationError` for a malformed e-mail, `ThrottledError` past the limits.
+   */
+  requestPasswordReset(email: string, address?: string): Promise<void> {
+    return requestPasswordReset(this.#ctx, email, address)
+  }
+
+  /** Sets a new password with a reset token and revokes every session; throws `invalid_one_time_token` or `ValidationError`. */
+  confirmPasswordReset(token: string, newPassword: string): Promise<UserRecord> {
+    return confirmPasswordReset(this.#ctx, token, newPassword)
+  }
+
+  /** Mails the user a link to verify their e-mail, unless it is verified; throws `ThrottledError`. */
+  requestEmailVerification(userId: number): Promise<VerificationRequest> {
+    return requestEmailVerification(this.#ctx, userId)
+  }
+
+  /** Marks the token's user's e-mail verified; throws `invalid_one_time_token`. */
+  confirmEmailVerification(token: string): Promise<UserRecord> {
+    return confirmEmailVerification(this.#ctx, token)
+  }
+
+  /** True when a reset or verification token would be accepted now; spends nothing (for pages). */
+  async checkOneTimeToken(token: string, purpose: OneTimePurpose): Promise<boolean> {
+    return (await findLiveOneTimeToken(this.#ctx, token, purpose)) !== null
+  }
+
+  /** Deletes expired reset and verification tokens; returns how many. */
+  clearExpiredOneTimeTokens(): Promise<number> {
+    return clearExpiredOneTimeTokens(this.#ctx)
   }
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { CredentialCheck } from '../core/principal.js'
 import type { Tessera } from '../core/tessera.js'
@@ -38,33 +38,41 @@ async function tessera(app: FastifyInstance, options: TesseraPluginOptions): Pro
     throw new TypeError('tessera: options.face must be "canonical", "drf" or "conduit"')
   }
   const core = options.tessera
-  const validators = options.validators ?? [(credential: string) => core.checkCredential(credential)]
+  const custom = options.validators
+  // The default path asks the core, which answers synchronously from its cache when it can.
+  const validate = custom
+    ? async (credential: string): Promise<CredentialCheck> => {
+        let check: CredentialCheck = { ok: false, reason: 'invalid_token' }
+        for (const validator of custom) {
+          check = await validator(credential)
+          if (check.ok || check.reason === 'user_inactive') return check
+        }
+        return check
+      }
+    : (credential: string) => core.checkCredentialNow(credential)
   if (!app.hasDecorator('tessera')) app.decorate('tessera', core)
   app.decorateRequest('principal', null)
 
-  const validate = async (credential: string): Promise<CredentialCheck> => {
-    let check: CredentialCheck = { ok: false, reason: 'invalid_token' }
-    for (const validator of validators) {
-      check = await validator(credential)
-      if (check.ok || check.reason === 'user_inactive') return check
-    }
-    return check
-  }
-
-  // Returning the reply after sending tells Fastify the request is answered and stops the chain.
-  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    const config = request.routeOptions.config
-    const face = config.face ?? defaultFace
-    const header = readAuthorization(request.headers.authorization)
-    if (header.kind === 'malformed') return sendError(reply, face, credentialError(header.failure))
-    if (header.kind === 'credential') {
-      const check = await validate(header.credential)
-      if (!check.ok) return sendError(reply, face, credentialError(check.reason))
+  /** Applies the credential's answer and the route's guard; replies 401/403 itself when refused. */
+  const decide = (request: FastifyRequest, reply: FastifyReply, face: Face, check: CredentialCheck | null, done: HookHandlerDoneFunction): void => {
+    if (check) {
+      if (!check.ok) return void sendError(reply, face, credentialError(check.reason))
       request.principal = check.principal
     }
-    if (config.auth!(request)) return undefined
+    if (request.routeOptions.config.auth!(request)) return done()
     // DRF's rule: refuse an anonymous caller with 401 and a challenge, a known one with 403.
-    return sendError(reply, face, request.principal ? permissionDenied() : credentialError('not_authenticated'))
+    sendError(reply, face, request.principal ? permissionDenied() : credentialError('not_authenticated'))
+  }
+
+  // A callback hook, not an async one: a cached credential is decided without a promise.
+  const authenticate = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const face = request.routeOptions.config.face ?? defaultFace
+    const header = readAuthorization(request.headers.authorization)
+    if (header.kind === 'malformed') return void sendError(reply, face, credentialError(header.failure))
+    if (header.kind === 'none') return decide(request, reply, face, null, done)
+    const check = validate(header.credential)
+    if (check instanceof Promise) check.then((c) => decide(request, reply, face, c, done), done)
+    else decide(request, reply, face, check, done)
   }
 
   app.addHook('onRoute', (route: RouteOptions) => {

@@ -9,9 +9,17 @@ import { registerJsonParser } from './body-parsers.js'
 import { registerOpenApi } from './openapi.js'
 import { tesseraPlugin } from './plugin.js'
 import { authRoutes } from './routes/auth.js'
+import { conduitRoutes } from './routes/conduit.js'
 import { drfRoutes } from './routes/drf.js'
 import { healthRoutes } from './routes/health.js'
 import { sessionRoutes } from './routes/sessions.js'
+import { emailRoutes } from './routes/email.js'
+import { passwordRoutes } from './routes/password.js'
+import { pageRoutes } from './pages/page-routes.js'
+import { createMailer } from '../mail/create-mailer.js'
+import type { Mailer } from '../core/mailer.js'
+import { jwtRoutes } from './routes/jwt.js'
+import { introspectRoutes } from './routes/introspect.js'
 import { TesseraError } from '../core/errors.js'
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
@@ -27,6 +35,8 @@ export interface TesseraServer {
 export interface BuildOptions {
   /** Fastify's logger option. @default pino at the configured level */
   logger?: FastifyServerOptions['logger']
+  /** Where mails go. @default SMTP when `SMTP_URL` is set, else the log (development) */
+  mailer?: Mailer
 }
 
 // Request logs keep the path but never a token that a client put in a query string.
@@ -47,7 +57,10 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     // Wrong types are errors, not coercions, and unknown fields are refused, not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   })
-  const opened = await openTessera(config, (error, what) => app.log.error({ err: error }, `background failure: ${what}`))
+  // SMTP when SMTP_URL is set, else the log; a mailer passed in is its owner's to close.
+  const ownMailer = options.mailer ? null : createMailer(config, app.log)
+  const mailer = options.mailer ?? ownMailer ?? undefined
+  const opened = await openTessera(config, (error, what) => app.log.error({ err: error }, `background failure: ${what}`), { mailer })
   const { tessera } = opened
 
   registerJsonParser(app)
@@ -70,10 +83,19 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   if (config.profiles.includes('canonical')) {
     await app.register(authRoutes)
     await app.register(sessionRoutes)
+    await app.register(passwordRoutes)
+    await app.register(emailRoutes)
+    await app.register(pageRoutes)
+    await app.register(jwtRoutes)
+    await app.register(introspectRoutes, { secret: config.introspectionSecret })
   }
   if (config.profiles.includes('drf')) await app.register(drfRoutes)
+  if (config.profiles.includes('conduit')) await app.register(conduitRoutes)
 
-  app.addHook('onClose', async () => opened.close())
+  app.addHook('onClose', async () => {
+    ownMailer?.close()
+    await opened.close()
+  })
   return { app, tessera, close: () => app.close() }
 }
 

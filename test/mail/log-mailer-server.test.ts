@@ -1,0 +1,43 @@
+import { Writable } from 'node:stream'
+import { describe, expect, test, vi } from 'vitest'
+import { loadConfig } from '../../src/config/env.js'
+import { buildServer } from '../../src/http/server.js'
+import { newAccount } from '../support/server.js'
+
+describe('a server without SMTP_URL (development)', () => {
+  test('warns at start, and writes each mail to its log at info, with a link that works', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line))
+        done()
+      },
+    })
+    const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', LOGIN_THROTTLE: 'off', ANON_THROTTLE: 'off', PUBLIC_URL: 'https://auth.example.com' })
+    const server = await buildServer(config, { logger: { level: 'info', stream } })
+    try {
+      expect(lines.some((l) => l.level === 40 && String(l.msg).includes('SMTP_URL is unset'))).toBe(true)
+      const account = newAccount()
+      await server.app.inject({ method: 'POST', url: '/auth/register', payload: account })
+      const response = await server.app.inject({ method: 'POST', url: '/auth/password/reset', payload: { email: account.email } })
+      expect(response.statusCode).toBe(202)
+
+      const mailLine = await vi.waitFor(() => {
+        const line = lines.find((l) => typeof l.mail === 'object')
+        if (!line) throw new Error('no mail logged yet')
+        return line
+      })
+      expect(mailLine.level).toBe(30)
+      expect(mailLine.mail).toMatchObject({ to: account.email })
+      const token = /token=(tsro_[A-Za-z0-9_-]{43})/.exec(String(mailLine.msg))?.[1]
+      expect(token).toBeDefined()
+      expect(String(mailLine.msg)).toContain(`https://auth.example.com/auth/password/reset/confirm?token=${token}`)
+
+      // The link from the terminal opens the reset form.
+      const page = await server.app.inject({ method: 'GET', url: `/auth/password/reset/confirm?token=${token}` })
+      expect(page.statusCode).toBe(200)
+    } finally {
+      await server.close()
+    }
+  })
+})
