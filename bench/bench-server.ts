@@ -1,0 +1,58 @@
+/**
+ * The server under bench, run as its own process (`node dist-bench/bench/bench-server.js`): the
+ * real `buildServer(loadConfig(env))` from `dist/`, plus two routes that differ only in
+ * authentication, so their ratio is the cost of authenticating and nothing else:
+ *
+ * - `GET /bench/open`: no authentication, answers `{"ok":true}`;
+ * - `GET /bench/private`: `config: { auth: isAuthenticated }`, answers `{"ok":true}`.
+ *
+ * Fastify's logger is off, as in DESIGN.md's reference numbers: a request log costs both routes
+ * alike and would only flatter the ratio. Prints one JSON line `{"url":…,"pid":…}` when it listens;
+ * closes on SIGTERM or SIGINT.
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { loadEnv, loadGuards, loadServer, loadTokens } from './dist.js'
+
+const [{ loadConfig }, { buildServer }, { isAuthenticated }, { hashSecret }] = await Promise.all([
+  loadEnv(),
+  loadServer(),
+  loadGuards(),
+  loadTokens(),
+])
+
+const config = loadConfig(process.env)
+const server = await buildServer(config, { logger: false })
+const reply = { ok: true }
+const okSchema = { response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } }
+server.app.get('/bench/open', { schema: okSchema }, async () => reply)
+server.app.get('/bench/private', { schema: okSchema, config: { auth: isAuthenticated } }, async () => reply)
+
+// With BENCH_JWT_FROM/BENCH_JWT_TO, mint an access JWT for the session of each opaque token in the
+// first file (the server's own keys sign them) and write them to the second, one per line.
+if (process.env.BENCH_JWT_FROM && process.env.BENCH_JWT_TO) {
+  const jwts: string[] = []
+  for (const token of readFileSync(process.env.BENCH_JWT_FROM, 'utf8').split('\n').filter(Boolean)) {
+    const found = await server.tessera.store.findSessionBySecretHash(hashSecret(token))
+    if (!found) throw new Error('bench-server: a seeded token has no session; reseed with --fresh')
+    jwts.push((await server.tessera.issueAccessToken(found.user, found.session.id, 3600)).token)
+  }
+  writeFileSync(process.env.BENCH_JWT_TO, jwts.join('\n') + '\n')
+}
+
+const url = await server.app.listen({ host: config.host, port: config.port })
+process.stdout.write(JSON.stringify({ url, pid: process.pid }) + '\n')
+
+let closing = false
+const stop = (): void => {
+  if (closing) process.exit(1)
+  closing = true
+  server.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`bench-server: close failed: ${String(error)}\n`)
+      process.exit(1)
+    },
+  )
+}
+process.on('SIGTERM', stop)
+process.on('SIGINT', stop)

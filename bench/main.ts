@@ -1,0 +1,203 @@
+/**
+ * `npm run bench`: DESIGN.md's performance figures, as ratios measured in one run.
+ *
+ * Seeds (or reuses) a SQLite database with N users and N tokens, starts the real server in a
+ * child process, loads it with wrk (autocannon when wrk is absent), measures raw argon2id in a
+ * third process, prints each figure with the numbers it came from, and exits 1 when an enforced
+ * figure misses its target (2 when a measurement itself was invalid).
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { DATA_DIR } from './dist.js'
+import { pickTool, runLoad, type LoadResult, type LoadSpec } from './load.js'
+import { cpuBusy, memoryOf, prewarm, runArgon2Raw, startBenchServer } from './processes.js'
+import { memoryFigure, printReport, ratioFigure, type Figure, type Run } from './report.js'
+import { alternate, type Runner } from './rounds.js'
+import { BENCH_PASSWORD, ensureSeeded, prepareForRun, readTokens } from './seed.js'
+
+const HELP = `usage: npm run bench -- [options]
+
+  --million               seed 1,000,000 users and tokens (default 100,000); enforces the memory figure
+  --quick                 smoke run: 10,000 users, 3 rounds of 1 s per side after 1 s warm-up, nothing enforced
+  --fresh                 reseed even when bench/data holds a database with the same counts
+  --users <n>             seed n users and n tokens
+  --duration <s>          measured seconds of each side of a ratio (default 10)
+  --rounds <n>            alternating rounds the duration is split into (default 5; 3 with --quick)
+  --warmup <s>            seconds of discarded load before each side (default 2)
+  --connections <n>       connections for the GET runs (default 32)
+  --login-connections <n> connections for logins, and hashes in flight for raw argon2id (default 16)
+  --warm-tokens <n>       distinct tokens of the warm-cache run (default 10,000)
+  --cold-tokens <n>       distinct tokens of the cold run (default 100,000)
+  --tool <wrk|autocannon> load generator (default wrk when on PATH)
+`
+
+const { values: args } = parseArgs({
+  options: {
+    million: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    fresh: { type: 'boolean', default: false },
+    users: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string', default: '32' },
+    'login-connections': { type: 'string', default: '16' },
+    'warm-tokens': { type: 'string', default: '10000' },
+    'cold-tokens': { type: 'string', default: '100000' },
+    tool: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+})
+if (args.help) {
+  process.stdout.write(HELP)
+  process.exit(0)
+}
+const positive = (name: string, value: string): number => {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`bench: --${name} must be a positive number (got "${value}")`)
+  return n
+}
+const count = Math.floor(positive('users', args.users ?? (args.million ? '1000000' : args.quick ? '10000' : '100000')))
+const seconds = positive('duration', args.duration ?? (args.quick ? '3' : '10'))
+const warmup = args.warmup !== undefined ? Number(args.warmup) : args.quick ? 1 : 2
+const connections = Math.floor(positive('connections', args.connections))
+const loginConnections = Math.floor(positive('login-connections', args['login-connections']))
+const enforce = !args.quick
+const log = (line: string): void => void process.stderr.write(`▸ ${line}\n`)
+
+const started = performance.now()
+const loadAtStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+const busyAtStart = await cpuBusy(1000)
+const busy = busyAtStart > 0.2
+const { tool, version } = pickTool(args.tool)
+log(`load generator: ${tool} ${version}; seeding or reusing ${count.toLocaleString('en-US')} users and tokens`)
+const seeded = await ensureSeeded(count, args.fresh)
+log(seeded.reused ? `reused ${seeded.dbPath}` : `seeded ${seeded.dbPath} in ${seeded.seconds.toFixed(1)} s`)
+
+// Tokens in random order, spread over the whole table; each run cycles over its own list.
+const all = shuffle(readTokens(seeded.tokensPath))
+const warmTokens = all.slice(0, Math.min(all.length, Math.floor(positive('warm-tokens', args['warm-tokens']))))
+const coldTokens = all.slice(0, Math.min(all.length, Math.floor(positive('cold-tokens', args['cold-tokens']))))
+const warmFile = join(DATA_DIR, 'run-warm-tokens.txt')
+const coldFile = join(DATA_DIR, 'run-cold-tokens.txt')
+writeFileSync(warmFile, warmTokens.join('\n') + '\n')
+writeFileSync(coldFile, coldTokens.join('\n') + '\n')
+
+const runs: Run[] = []
+const invalid: string[] = []
+const rounds = Math.floor(positive('rounds', args.rounds ?? (args.quick ? '3' : '5')))
+const roundSeconds = Math.max(1, Math.ceil(seconds / rounds))
+const http = (spec: Omit<LoadSpec, 'seconds'>): Runner => (s) => runLoad(tool, { ...spec, seconds: s })
+/** Both sides of one ratio, in alternating rounds (rounds.ts); each side joins the table of runs. */
+const pair = async (labels: [string, string], a: Runner, b: Runner): Promise<[LoadResult, LoadResult]> => {
+  log(`${labels[0]}  vs  ${labels[1]}: ${warmup} s warm-up each, then ${rounds} alternating rounds of ${roundSeconds} s`)
+  const results = await alternate(a, b, { rounds, roundSeconds, warmupSeconds: warmup })
+  results.forEach((result, side) => {
+    const label = labels[side]!
+    runs.push({ label, result })
+    if (result.failures > 0) invalid.push(`${label}: ${result.failures} failed requests (non-2xx, socket errors or timeouts)`)
+  })
+  return results
+}
+
+// 1. Warm cache: the principal cache holds every token of the run; logins on the same server.
+await prepareForRun(seeded.dbPath, warmTokens)
+const warmCache = Math.max(100_000, warmTokens.length)
+const jwtFile = join(DATA_DIR, 'run-warm-jwts.txt')
+const warm = await startBenchServer(seeded.databaseUrl, warmCache, { BENCH_JWT_FROM: warmFile, BENCH_JWT_TO: jwtFile })
+log(`warm server pid ${warm.pid} at ${warm.url} (TOKEN_CACHE_SIZE=${warmCache}); pre-warming ${warmTokens.length} tokens`)
+const refused = await prewarm(`${warm.url}/bench/private`, warmTokens, connections)
+if (refused > 0) throw new Error(`bench: ${refused} seeded tokens were refused while pre-warming; reseed with --fresh`)
+const [warmOpen, warmPrivate] = await pair(
+  ['warm server · GET /bench/open (no auth)', `warm server · GET /bench/private (${short(warmTokens.length)} tokens, cached)`],
+  http({ url: warm.url, path: '/bench/open', tokensFile: warmFile, connections }),
+  http({ url: warm.url, path: '/bench/private', tokensFile: warmFile, connections }),
+)
+// 1b. The same requests carrying access JWTs (signature checks cached, sessions checked in the cache).
+const [jwtOpen, jwtPrivate] = await pair(
+  ['warm server · GET /bench/open (no auth)', `warm server · GET /bench/private (${short(warmTokens.length)} access JWTs)`],
+  http({ url: warm.url, path: '/bench/open', tokensFile: jwtFile, connections }),
+  http({ url: warm.url, path: '/bench/private', tokensFile: jwtFile, connections }),
+)
+// 2. Logins against raw argon2id in its own process (the server idles meanwhile), as many in flight.
+const [logins, argon2] = await pair(
+  [`warm server · POST /auth/login (${short(count)} users)`, `raw argon2id, own process (${loginConnections} in flight)`],
+  http({ url: warm.url, path: '/auth/login', login: { users: count, password: BENCH_PASSWORD }, connections: loginConnections }),
+  (s) => runArgon2Raw(loginConnections, s),
+)
+const warmMemory = memoryOf(warm.pid)
+await warm.stop()
+
+// 3. Cold: no principal cache (TOKEN_CACHE_SIZE=0), so every request reads SQLite.
+const { removed } = await prepareForRun(seeded.dbPath, coldTokens)
+const cold = await startBenchServer(seeded.databaseUrl, 0)
+log(`cold server pid ${cold.pid} at ${cold.url} (TOKEN_CACHE_SIZE=0)`)
+const [coldOpen, coldPrivate] = await pair(
+  ['cold server · GET /bench/open (no auth)', `cold server · GET /bench/private (${short(coldTokens.length)} tokens, SQLite)`],
+  http({ url: cold.url, path: '/bench/open', tokensFile: coldFile, connections }),
+  http({ url: cold.url, path: '/bench/private', tokensFile: coldFile, connections }),
+)
+const coldMemory = memoryOf(cold.pid)
+await cold.stop()
+
+const million = count >= 1_000_000
+const figures: Figure[] = [
+  ratioFigure('opaque token, warm cache ÷ unauthenticated', warmPrivate, warmOpen, 'req/s', 0.8, enforce),
+  ratioFigure('access JWT, warm cache ÷ unauthenticated', jwtPrivate, jwtOpen, 'req/s', 0.75, enforce),
+  ratioFigure(
+    `opaque token, cold cache, ${short(count)} tokens in SQLite ÷ unauthenticated`, coldPrivate, coldOpen, 'req/s', 0.45, enforce,
+    million ? undefined : "DESIGN.md's figure is at 1 M tokens: npm run bench -- --million",
+  ),
+  ratioFigure('logins/s ÷ raw argon2id hashes/s', logins, argon2, '/s', 0.9, enforce),
+  memoryFigure(
+    `server memory after the cold run, ${short(count)} users + ${short(count)} tokens`, coldMemory.rss, coldMemory.peak, 200 * 2 ** 20,
+    enforce && million, million ? undefined : 'enforced only with --million (1 M users and tokens)',
+  ),
+  memoryFigure(
+    `server memory after logins (warm server, cache ≤ ${short(warmCache)})`, warmMemory.rss, warmMemory.peak, 200 * 2 ** 20, false,
+    'not enforced: for information, the state of a server in use (argon2id takes 19 MiB per hash in flight)',
+  ),
+]
+const elapsed = (performance.now() - started) / 1000
+const missed = printReport(
+  [
+    `Tessera bench · ${count.toLocaleString('en-US')} users, ${count.toLocaleString('en-US')} tokens (SQLite${seeded.reused ? ', reused' : ', seeded now'})` +
+      ` · node ${process.version} · ${availableParallelism()} CPUs`,
+    `load: ${tool} ${version}, ${tool === 'wrk' ? '-t1 ' : ''}-c${connections} for GETs, -c${loginConnections} for logins` +
+      ` · each side ${rounds} × ${roundSeconds} s after ${warmup} s warm-up`,
+    ...(args.quick ? ['--quick: a smoke run; nothing is enforced'] : []),
+  ],
+  figures,
+  runs,
+  [
+    `raw argon2id: @node-rs/argon2 hash() at ARGON2_PARAMS, ${loginConnections} in flight on the libuv pool, in a process of its own while the server idles; its latency is per hash`,
+    `sessions of the run's tokens were marked used just before each server started (lastUsedAt is written at most once a minute), so runs under a minute measure reads, not those writes; ${removed} login sessions were removed afterwards`,
+    `${tool === 'wrk' ? 'one client thread (wrk -t1): the server needs the other core; ' : ''}both routes get identical requests (same token header), so a ratio is the server's authentication cost`,
+    `each ratio's two sides ran in ${rounds} alternating rounds (A B, B A, …) so other load on the machine falls on both; before the start, other processes kept the CPUs ${pct(busyAtStart)} busy (load average ${loadAtStart})`,
+    ...(busy ? [`WARNING: other processes kept the CPUs ${pct(busyAtStart)} busy just before the bench: they compete for the cores and the rounds scatter; rerun on a quiet machine before trusting a figure`] : []),
+    `whole bench: ${elapsed.toFixed(0)} s${seeded.reused ? '' : ` (seeding ${seeded.seconds.toFixed(0)} s)`}`,
+  ],
+)
+if (invalid.length > 0) {
+  process.stderr.write(`\nbench: invalid measurement(s):\n${invalid.map((line) => `  ${line}`).join('\n')}\n`)
+  process.exit(2)
+}
+process.exit(missed.length > 0 ? 1 : 0)
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[items[i], items[j]] = [items[j]!, items[i]!]
+  }
+  return items
+}
+
+function pct(share: number): string {
+  return `${Math.round(share * 100)}%`
+}
+
+function short(n: number): string {
+  return n >= 1_000_000 ? `${n / 1_000_000} M` : n >= 1000 ? `${n / 1000} k` : String(n)
+}

@@ -1,0 +1,46 @@
+import type { LoadResult } from './load.js'
+
+/** One measured run of `seconds`. */
+export type Runner = (seconds: number) => Promise<LoadResult>
+
+export interface AlternateOptions {
+  rounds: number
+  roundSeconds: number
+  warmupSeconds: number
+  onRun?: (side: 0 | 1, round: number) => void
+}
+
+/**
+ * Measures the two sides of a ratio in alternating rounds (A B, B A, A B, …) after a warm-up of
+ * each, so that drift (JIT, page cache, the OS) and other load on a shared machine fall on both
+ * sides alike instead of on whichever ran second. Each side's result is the sum of its rounds.
+ */
+export async function alternate(a: Runner, b: Runner, options: AlternateOptions): Promise<[LoadResult, LoadResult]> {
+  const sides = [a, b] as const
+  if (options.warmupSeconds > 0) for (const side of sides) await side(options.warmupSeconds)
+  const results: [LoadResult[], LoadResult[]] = [[], []]
+  for (let round = 0; round < options.rounds; round++) {
+    const order: Array<0 | 1> = round % 2 === 0 ? [0, 1] : [1, 0]
+    for (const side of order) {
+      options.onRun?.(side, round)
+      results[side].push(await sides[side](options.roundSeconds))
+    }
+  }
+  return [combine(results[0]), combine(results[1])]
+}
+
+/** Rounds summed: requests over seconds; the median round's p50 and the worst round's p99. */
+function combine(rounds: LoadResult[]): LoadResult {
+  const requests = rounds.reduce((sum, r) => sum + r.requests, 0)
+  const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0)
+  const p50s = rounds.map((r) => r.p50Ms).sort((x, y) => x - y)
+  return {
+    rps: requests / seconds,
+    requests,
+    seconds,
+    p50Ms: p50s[Math.floor(p50s.length / 2)] ?? NaN,
+    p99Ms: Math.max(...rounds.map((r) => r.p99Ms)),
+    failures: rounds.reduce((sum, r) => sum + r.failures, 0),
+    roundRates: rounds.map((r) => r.rps),
+  }
+}
