@@ -73,9 +73,9 @@ export class AccessTokens {
    * signature and the session are cached it answers synchronously, without a promise.
    */
   verify(token: string): CredentialCheck | Promise<CredentialCheck> {
-    if (!looksLikeJwt(token)) return INVALID
+    // Only whole tokens that verified are cached, so a hit needs no shape check.
     const cached = this.#verified.get(token)
-    if (!cached) return this.#verifyCold(token)
+    if (!cached) return looksLikeJwt(token) ? this.#verifyCold(token) : INVALID
     if (cached.expiresAt <= this.ctx.clock.now().getTime()) return INVALID
     const check = validateSessionById(this.ctx, cached.sessionId)
     return check instanceof Promise ? check.then((c) => withClaims(c, cached)) : withClaims(check, cached)

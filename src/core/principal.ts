@@ -1,19 +1,19 @@
 /** Who a request acts for: the user (as cached) and the session its credential names. */
 export interface Principal {
-  user: PrincipalUser
-  sessionId: string
+  readonly user: PrincipalUser
+  readonly sessionId: string
   /** When the credential's session dies unless used again. */
-  expiresAt: Date
+  readonly expiresAt: Date
 }
 
 /** The user fields permission checks need, small enough to cache for every live session. */
 export interface PrincipalUser {
-  id: number
-  email: string
-  username: string
-  isActive: boolean
-  isStaff: boolean
-  isSuperuser: boolean
+  readonly id: number
+  readonly email: string
+  readonly username: string
+  readonly isActive: boolean
+  readonly isStaff: boolean
+  readonly isSuperuser: boolean
 }
 
 /** The result of checking a credential: a principal, or why there is none. */
@@ -48,6 +48,8 @@ export interface PrincipalCache {
   deleteSession(sessionId: string): void
   /** Forgets every session of the user (deactivation, privilege or e-mail change). */
   deleteUser(userId: number): void
+  /** Forgets every entry: invalidations may have been missed (a Redis reconnect). */
+  clear(): void
 }
 
 /** A cache that holds nothing: every check reads the store. */
@@ -57,4 +59,5 @@ export const noCache: PrincipalCache = {
   set: () => {},
   deleteSession: () => {},
   deleteUser: () => {},
+  clear: () => {},
 }

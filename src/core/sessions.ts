@@ -1,4 +1,4 @@
-import type { SessionRecord } from '../store/store.js'
+import type { SessionRecord, SessionWithUser } from '../store/store.js'
 import type { CoreContext } from './context.js'
 import type { RevokeReason } from './events.js'
 import type { CachedSession, CredentialCheck, PrincipalUser } from './principal.js'
@@ -61,9 +61,16 @@ export function validateToken(ctx: CoreContext, token: string): CredentialCheck 
 }
 
 /** The cache-miss half of `validateToken`: one indexed read of the session and its user. */
-async function loadToken(ctx: CoreContext, secretHash: string): Promise<CredentialCheck> {
+function loadToken(ctx: CoreContext, secretHash: string): CredentialCheck | Promise<CredentialCheck> {
   const generation = ctx.cache.generation()
-  const found = await ctx.store.findSessionBySecretHash(secretHash)
+  const found = ctx.store.findSessionBySecretHash(secretHash)
+  return found instanceof Promise
+    ? found.then((row) => acceptSession(ctx, secretHash, row, generation))
+    : acceptSession(ctx, secretHash, found, generation)
+}
+
+/** Decides on a session read from the store, and caches it when it is live. */
+function acceptSession(ctx: CoreContext, secretHash: string, found: SessionWithUser | null, generation: number): CredentialCheck {
   // The index found the row by hash; comparing again in constant time costs little and keeps
   // the check independent of how an engine implements the lookup.
   if (!found || !constantTimeEqual(found.session.secretHash, secretHash)) return INVALID
@@ -121,11 +128,8 @@ function principalOf(ctx: CoreContext, entry: CachedSession): CredentialCheck {
   const expiresAt = touch(ctx, entry, now)
   if (expiresAt <= now) return INVALID
   if (entry.check?.ok && entry.check.principal.expiresAt.getTime() === expiresAt) return entry.check
-  // Frozen: the same object reaches many requests, so no route may change it for the others.
-  entry.check = Object.freeze({
-    ok: true as const,
-    principal: Object.freeze({ user: Object.freeze(entry.user), sessionId: entry.sessionId, expiresAt: new Date(expiresAt) }),
-  })
+  // The same object reaches many requests; its type is read-only so no route changes it for the others.
+  entry.check = { ok: true, principal: { user: entry.user, sessionId: entry.sessionId, expiresAt: new Date(expiresAt) } }
   return entry.check
 }
 

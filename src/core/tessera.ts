@@ -19,7 +19,8 @@ import {
 import { resolveSettings, type TesseraSettings } from './settings.js'
 import type { CounterStore } from './throttle.js'
 import type { JWK } from 'jose'
-import { AccessTokens, looksLikeJwt, type IssuedAccessToken } from './access-tokens.js'
+import { AccessTokens, type IssuedAccessToken } from './access-tokens.js'
+import { TOKEN_PREFIX } from './tokens.js'
 import { JwtKeyring } from './jwt-keys.js'
 import { RefreshTokens, type JwtPair } from './refresh-tokens.js'
 import { createMemoryMailer, type Mailer } from './mailer.js'
@@ -144,7 +145,10 @@ export class Tessera {
    * returns a promise only when the store must be read. `await` works on both.
    */
   checkCredentialNow(credential: string): CredentialCheck | Promise<CredentialCheck> {
-    return looksLikeJwt(credential) ? this.#access.verify(credential) : validateToken(this.#ctx, credential)
+    // Opaque tokens start with their prefix (or are imported 40-hex DRF keys); anything else may be a JWT.
+    return credential.startsWith(TOKEN_PREFIX) || credential.length === 40
+      ? validateToken(this.#ctx, credential)
+      : this.#access.verify(credential)
   }
 
   /** Checks an access JWT and the session it names; never throws for a bad one. */

@@ -28,6 +28,7 @@ export function readAuthorization(header: string | undefined): HeaderCredential 
   if (space === -1) return NO_CREDENTIALS
   const credential = value.slice(space).trimStart()
   if (credential === '') return NO_CREDENTIALS
-  if (/\s/.test(credential)) return SPACES
-  return PRINTABLE.test(credential) ? { kind: 'credential', credential } : BAD_CHARACTERS
+  // One pass for the common case; only a refused credential is looked at again for the reason.
+  if (PRINTABLE.test(credential)) return { kind: 'credential', credential }
+  return /\s/.test(credential) ? SPACES : BAD_CHARACTERS
 }

@@ -112,8 +112,11 @@ export interface Store {
   insertSession(session: SessionRecord): Promise<void>
   /** Inserts many sessions in one transaction (imports, benchmarks). */
   insertSessions(sessions: SessionRecord[]): Promise<number>
-  /** The hot path: one indexed read of a session (revoked or not) and its user. */
-  findSessionBySecretHash(secretHash: string): Promise<SessionWithUser | null>
+  /**
+   * The hot path: one indexed read of a session (revoked or not) and its user. An engine with a
+   * synchronous driver may answer without a promise; callers handle both (`await` does).
+   */
+  findSessionBySecretHash(secretHash: string): SessionWithUser | null | Promise<SessionWithUser | null>
   findSessionById(id: string): Promise<SessionRecord | null>
   /** Sessions of a user neither revoked nor expired at `now`, newest first. */
   listLiveSessions(userId: number, now: Date): Promise<SessionRecord[]>

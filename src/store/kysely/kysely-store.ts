@@ -55,6 +55,11 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       return (await db.executeQuery(CompiledQuery.raw(bySecretHash, [...parameters]))).rows
     })
 
+  const firstSessionWithUser = (rows: unknown[]) => {
+    const row = rows[0] as SessionWithUserRow | undefined
+    return row ? toSessionWithUser(row) : null
+  }
+
   const findUserById = async (id: number) => {
     const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
     return row ? toUser(row) : null
@@ -134,10 +139,10 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       return sessions.length
     },
 
-    async findSessionBySecretHash(secretHash) {
-      const rows = await readBySecretHash([secretHash])
-      const row = rows[0] as SessionWithUserRow | undefined
-      return row ? toSessionWithUser(row) : null
+    findSessionBySecretHash(secretHash) {
+      // SQLite's reader answers synchronously; keeping it so spares every cache miss a promise.
+      const rows = readBySecretHash([secretHash])
+      return rows instanceof Promise ? rows.then(firstSessionWithUser) : firstSessionWithUser(rows)
     },
 
     async findSessionById(id) {
