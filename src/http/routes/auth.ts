@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { ValidationError } from '../../core/errors.js'
 import { toPublicSession, toPublicUser } from '../../core/public-json.js'
 import type { SignedIn } from '../../core/tessera.js'
 import { isAuthenticated } from '../guards.js'
-import { principalOf, requestDevice } from '../request-info.js'
+import { loginOf, principalOf, requestDevice } from '../request-info.js'
 import { LoginBody, RegisterBody, SignedInReply, UserPatchBody, UserReply } from './schemas.js'
 
 const tags = ['auth']
@@ -28,10 +27,8 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     schema: { tags, summary: 'Log in with e-mail or username and password', body: LoginBody, response: { 200: SignedInReply } },
     config: { face },
   }, async (request) => {
-    const { email, username, password, device } = request.body
-    const identifier = email ?? username
-    if (identifier === undefined) throw new ValidationError({ email: ['This field is required.'] }, 'Send email or username.')
-    return signedIn(await tessera.login({ identifier, password, address: request.ip }, requestDevice(request, device)))
+    const { attempt, device } = loginOf(request, request.body)
+    return signedIn(await tessera.login(attempt, device))
   })
 
   api.post('/auth/logout', {

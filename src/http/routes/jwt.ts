@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { TesseraError, ValidationError } from '../../core/errors.js'
+import { TesseraError } from '../../core/errors.js'
 import type { JwtPair } from '../../core/refresh-tokens.js'
-import { requestDevice } from '../request-info.js'
+import { loginOf } from '../request-info.js'
 import { LoginBody } from './schemas.js'
 
 const tags = ['jwt']
@@ -27,10 +27,8 @@ export async function jwtRoutes(app: FastifyInstance): Promise<void> {
     schema: { tags, summary: 'Log in and get an access JWT and a refresh token', body: LoginBody, response: { 200: PairReply } },
     config: { face },
   }, async (request) => {
-    const { email, username, password, device } = request.body
-    const identifier = email ?? username
-    if (identifier === undefined) throw new ValidationError({ email: ['This field is required.'] }, 'Send email or username.')
-    return pairReply(await tessera.loginWithJwt({ identifier, password, address: request.ip }, requestDevice(request, device)))
+    const { attempt, device } = loginOf(request, request.body)
+    return pairReply(await tessera.loginWithJwt(attempt, device))
   })
 
   api.post('/auth/jwt/refresh', {
