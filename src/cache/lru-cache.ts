@@ -45,5 +45,11 @@ export function createLruPrincipalCache(maxEntries: number): PrincipalCache {
       generation++
       for (const key of [...(byUser.get(userId) ?? [])]) lru.delete(key)
     },
+    clear() {
+      generation++
+      lru.clear()
+      bySession.clear()
+      byUser.clear()
+    },
   }
 }
