@@ -8,6 +8,7 @@ describe('loadConfig()', () => {
       host: '127.0.0.1',
       port: 8000,
       databaseUrl: 'sqlite:./tessera.db',
+      redisUrl: null,
       publicUrl: 'http://127.0.0.1:8000',
       profiles: ['canonical', 'drf', 'conduit'],
       corsOrigins: [],
@@ -25,6 +26,7 @@ describe('loadConfig()', () => {
       HOST: '0.0.0.0',
       PORT: '9000',
       DATABASE_URL: 'sqlite:/var/lib/tessera.db',
+      REDIS_URL: 'redis://:pw@127.0.0.1:6379/2',
       PUBLIC_URL: 'https://auth.example.com/',
       PROFILES: 'drf, canonical',
       CORS_ORIGINS: 'https://app.example.com, https://admin.example.com',
@@ -52,6 +54,7 @@ describe('loadConfig()', () => {
       host: '0.0.0.0',
       port: 9000,
       databaseUrl: 'sqlite:/var/lib/tessera.db',
+      redisUrl: 'redis://:pw@127.0.0.1:6379/2',
       publicUrl: 'https://auth.example.com',
       profiles: ['drf', 'canonical'],
       corsOrigins: ['https://app.example.com', 'https://admin.example.com'],
@@ -116,6 +119,8 @@ describe('loadConfig()', () => {
     ['ANON_THROTTLE', '300 per minute'],
     ['MAX_SESSIONS_PER_USER', '0'],
     ['MAX_SESSIONS_PER_USER', '2.5'],
+    ['REDIS_URL', '127.0.0.1:6379'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
   ])('refuses %s=%j with a RangeError naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(RangeError)
     expect(() => loadConfig({ [name]: value })).toThrow(name)
@@ -123,7 +128,7 @@ describe('loadConfig()', () => {
 
   it('lists every variable it reads in ENVIRONMENT_HELP', () => {
     const documented = ENVIRONMENT_HELP.flatMap(([names]) => names.split(/,\s*/))
-    for (const name of ['HOST', 'PORT', 'DATABASE_URL', 'PUBLIC_URL', 'PROFILES', 'CORS_ORIGINS', 'LOG_LEVEL', 'TOKEN_CACHE_SIZE',
+    for (const name of ['HOST', 'PORT', 'DATABASE_URL', 'PUBLIC_URL', 'PROFILES', 'CORS_ORIGINS', 'LOG_LEVEL', 'TOKEN_CACHE_SIZE', 'REDIS_URL',
       'TOKEN_TTL', 'TOKEN_MAX_AGE', 'LOGIN_THROTTLE', 'ANON_THROTTLE', 'MAX_SESSIONS_PER_USER']) {
       expect(documented, name).toContain(name)
     }

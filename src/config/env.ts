@@ -10,6 +10,8 @@ export interface ServerConfig {
   host: string
   port: number
   databaseUrl: string
+  /** `redis://…` or `rediss://…`: shared revocation and rate limits; unset: in-process only. */
+  redisUrl: string | null
   publicUrl: string
   profiles: Profile[]
   corsOrigins: string[]
@@ -22,6 +24,8 @@ export interface ServerConfig {
   mailFrom: string
   /** Lets a service call `/auth/introspect` without a staff token. */
   introspectionSecret: string | null
+  /** A scraper's secret for `GET /metrics`; once set, required from every address (or a staff token). @default unset: loopback clients */
+  metricsToken?: string
   settings: Partial<TesseraSettings>
 }
 
@@ -29,6 +33,7 @@ export interface ServerConfig {
 export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['HOST, PORT', 'where the server listens (127.0.0.1, 8000)'],
   ['DATABASE_URL', 'sqlite:<path> (default sqlite:./tessera.db)'],
+  ['REDIS_URL', 'redis://host:port: revocation broadcast and rate limits shared by every process (unset: in-process)'],
   ['PUBLIC_URL', 'base of links in e-mails (default http://HOST:PORT)'],
   ['TOKEN_TTL, TOKEN_MAX_AGE', 'opaque-token idle and absolute lifetimes (30d, 365d)'],
   ['ACCESS_TTL, REFRESH_TTL, CONDUIT_TOKEN_TTL', 'JWT lifetimes (15m, 30d, 60d)'],
@@ -38,6 +43,8 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['REQUIRE_VERIFIED_EMAIL', 'true: refuse logins until the e-mail is verified'],
   ['SMTP_URL, MAIL_FROM', 'smtp://host:port (unset: mails go to the log); the sender'],
   ['INTROSPECTION_SECRET', 'lets a service call /auth/introspect without a staff token'],
+  ['METRICS_TOKEN', 'Bearer secret for GET /metrics, 16+ characters (unset: loopback clients; staff tokens always)'],
+  ['WORKERS', 'processes sharing the port, as --workers (1; one per core when REDIS_URL is set)'],
   ['LOGIN_THROTTLE', 'failed logins per account, e.g. 10/15m, or off'],
   ['ANON_THROTTLE', 'failed logins per client address, e.g. 300/1m, or off'],
   ['MAX_SESSIONS_PER_USER', 'live sessions per user; the oldest go first (100)'],
@@ -92,10 +99,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     host,
     port,
     databaseUrl: env.DATABASE_URL?.trim() || 'sqlite:./tessera.db',
+    redisUrl: env.REDIS_URL?.trim() ? checkRedisUrl(env.REDIS_URL.trim()) : null,
     publicUrl,
     smtpUrl: env.SMTP_URL?.trim() ? checkUrl(env.SMTP_URL.trim(), 'SMTP_URL') : null,
     mailFrom: env.MAIL_FROM?.trim() || 'Tessera <no-reply@localhost>',
     introspectionSecret: env.INTROSPECTION_SECRET?.trim() || null,
+    metricsToken: checkMetricsToken(env.METRICS_TOKEN?.trim() || undefined),
     profiles: profiles as Profile[],
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL?.trim() || 'info',
@@ -112,6 +121,21 @@ function checkUrl(value: string, name: string): string {
   } catch {
     throw new RangeError(`tessera: ${name} must be an absolute URL (got "${value}")`)
   }
+}
+
+/** `value` when it is a redis:// or rediss:// URL; a RangeError naming REDIS_URL otherwise. */
+function checkRedisUrl(value: string): string {
+  if (!/^rediss?:$/.test(URL.canParse(value) ? new URL(value).protocol : '')) {
+    // The value may hold a password: the message names the variable, not what it was set to.
+    throw new RangeError('tessera: REDIS_URL must be a redis:// or rediss:// URL')
+  }
+  return value
+}
+
+/** The token when unset or long enough to resist guessing; a RangeError (that never repeats it) otherwise. */
+function checkMetricsToken(value: string | undefined): string | undefined {
+  if (value !== undefined && value.length < 16) throw new RangeError('tessera: METRICS_TOKEN must be at least 16 characters')
+  return value
 }
 
 /** true/false, yes/no, 1/0, on/off. */

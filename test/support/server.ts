@@ -5,10 +5,11 @@ import type { LightMyRequestResponse } from 'fastify'
 import { expect } from 'vitest'
 import { loadConfig } from '../../src/config/env.js'
 import { buildServer, type TesseraServer } from '../../src/http/server.js'
+import { testServerDatabase } from './database.js'
 
 /** A server built for one test file, and the temp folder its database lives in. */
 export interface TestServer extends TesseraServer {
-  /** The SQLite file, or null for `sqlite::memory:`. */
+  /** The SQLite file, or null for `sqlite::memory:` and PostgreSQL. */
   dbPath: string | null
   /** Closes the server and removes its temp folder. */
   dispose(): Promise<void>
@@ -18,26 +19,38 @@ export interface TestServer extends TesseraServer {
 export type TestEnv = Record<string, string | undefined>
 
 /**
- * Builds a server on a fresh SQLite file in a temp folder (or in memory with `{ memory: true }`).
+ * Builds a server on a fresh SQLite file in a temp folder (or in memory with `{ memory: true }`),
+ * or on a fresh PostgreSQL database either way under TESSERA_TEST_ENGINE=postgres (vitest.config.ts).
  * Throttles are off unless the test sets them, so that one file's failures cannot starve another's.
  */
 export async function makeServer(env: TestEnv = {}, options: { memory?: boolean } = {}): Promise<TestServer> {
-  const dir = options.memory ? null : mkdtempSync(join(tmpdir(), 'tessera-test-'))
+  const postgres = await testServerDatabase()
+  const dir = postgres || options.memory ? null : mkdtempSync(join(tmpdir(), 'tessera-test-'))
   const dbPath = dir ? join(dir, 'tessera.db') : null
-  const config = loadConfig({
-    DATABASE_URL: dbPath ? `sqlite:${dbPath}` : 'sqlite::memory:',
-    LOGIN_THROTTLE: 'off',
-    ANON_THROTTLE: 'off',
-    LOG_LEVEL: 'silent',
-    ...env,
-  })
-  const server = await buildServer(config, { logger: false })
+  let server: TesseraServer
+  try {
+    const config = loadConfig({
+      DATABASE_URL: postgres?.url ?? (dbPath ? `sqlite:${dbPath}` : 'sqlite::memory:'),
+      LOGIN_THROTTLE: 'off',
+      ANON_THROTTLE: 'off',
+      LOG_LEVEL: 'silent',
+      ...env,
+    })
+    server = await buildServer(config, { logger: false })
+  } catch (error) {
+    await postgres?.drop()
+    throw error
+  }
   return {
     ...server,
     dbPath,
     async dispose() {
-      await server.close()
-      if (dir) rmSync(dir, { recursive: true, force: true })
+      try {
+        await server.close()
+      } finally {
+        if (dir) rmSync(dir, { recursive: true, force: true })
+        await postgres?.drop()
+      }
     },
   }
 }

@@ -1,4 +1,4 @@
-import { CompiledQuery, sql, type Kysely } from 'kysely'
+import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely'
 import { rankFirst } from '../rank-first.js'
 import type { Store, UniqueConflict, UserWriteResult } from '../store.js'
 import { insertChunked, MAX_ROWS_PER_STATEMENT, runsBy } from './insert-chunked.js'
@@ -25,6 +25,12 @@ export interface KyselyStoreOptions {
    * @default runs through Kysely's executor
    */
   prepareRead?: (sql: string) => (parameters: readonly unknown[]) => unknown[] | Promise<unknown[]>
+  /**
+   * Runs in the transaction that inserted users with ids of their own, after them, so the engine
+   * can move its id generator past those ids (PostgreSQL's identity sequence does not follow them).
+   * @default nothing, as SQLite's AUTOINCREMENT follows them by itself
+   */
+  afterUsersWithIds?: (trx: Transaction<Database>) => Promise<void>
 }
 
 /**
@@ -61,14 +67,25 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
   }
 
   const findUserById = async (id: number) => {
-    const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+    const row = await db.selectFrom('users').selectAll().where('id', '=', givenId(id)).executeTakeFirst()
     return row ? toUser(row) : null
   }
 
   return {
     async insertUser(user) {
+      const values = toUserRow(user)
+      const insert = (into: Kysely<Database>) =>
+        into.insertInto('users').values(values).returningAll().executeTakeFirstOrThrow()
+      const { afterUsersWithIds } = options
       try {
-        const row = await db.insertInto('users').values(toUserRow(user)).returningAll().executeTakeFirstOrThrow()
+        const row =
+          values.id === undefined || afterUsersWithIds === undefined
+            ? await insert(db)
+            : await db.transaction().execute(async (trx) => {
+                const inserted = await insert(trx)
+                await afterUsersWithIds(trx)
+                return inserted
+              })
         return { ok: true, user: toUser(row) }
       } catch (error) {
         return refusal(error)
@@ -83,6 +100,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         for (const run of runsBy(rows, (row) => row.id !== undefined)) {
           await insertChunked(trx, run, (chunk) => trx.insertInto('users').values(chunk))
         }
+        if (rows.some((row) => row.id !== undefined)) await options.afterUsersWithIds?.(trx)
       })
       return users.length
     },
@@ -121,7 +139,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       }
       if (isActive !== undefined) query = query.where('is_active', '=', isActive ? 1 : 0)
       if (isStaff !== undefined) query = query.where('is_staff', '=', isStaff ? 1 : 0)
-      if (afterId !== undefined) query = query.where('id', '>', afterId)
+      if (afterId !== undefined) query = query.where('id', '>', givenId(afterId))
       const rows = await query.orderBy('id').limit(limit).execute()
       return rows.map(toUser)
     },
@@ -287,6 +305,14 @@ export function uniqueConflictOf(error: unknown): UniqueConflict | null {
   if (where.includes('username_key')) return 'username'
   if (where.includes('email_key')) return 'email'
   return null
+}
+
+/**
+ * An id from outside (the CLI, a staff tool) as a 64-bit value: PostgreSQL's `integer` column
+ * would refuse one beyond 2^31 - 1 with an error where the answer is simply "no such user".
+ */
+function givenId(id: number) {
+  return sql<number>`cast(${id} as bigint)`
 }
 
 /** A LIKE condition with `!` as its escape character, which means the same in both engines. */

@@ -181,10 +181,6 @@ describe('SQLite engine', () => {
 
   it('openStore() refuses other DATABASE_URLs with a TypeError that never repeats the URL', async () => {
     const refused = (url: string) => openStore(url).then(() => null, (error: unknown) => error as Error)
-    const postgres = await refused('postgres://tessera:hunter2@db.example/tessera')
-    expect(postgres).toBeInstanceOf(TypeError)
-    expect(postgres?.message).toMatch(/DATABASE_URL.*postgres:\/\/ is not supported yet/)
-    expect(postgres?.message).not.toContain('hunter2')
     for (const url of ['mysql://root:hunter2@localhost/x', './tessera.db', 'sqlite:']) {
       const error = await refused(url)
       expect(error).toBeInstanceOf(TypeError)
