@@ -20,6 +20,7 @@ import { createMailer } from '../mail/create-mailer.js'
 import type { Mailer } from '../core/mailer.js'
 import { jwtRoutes } from './routes/jwt.js'
 import { introspectRoutes } from './routes/introspect.js'
+import { metricsPlugin } from './routes/metrics.js'
 import { TesseraError } from '../core/errors.js'
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
@@ -60,7 +61,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   // SMTP when SMTP_URL is set, else the log; a mailer passed in is its owner's to close.
   const ownMailer = options.mailer ? null : createMailer(config, app.log)
   const mailer = options.mailer ?? ownMailer ?? undefined
-  const opened = await openTessera(config, (error, what) => app.log.error({ err: error }, `background failure: ${what}`), { mailer })
+  const opened = await openTessera(config, (error, what) => app.log.error({ err: error }, `background failure: ${what}`), { mailer, log: app.log })
   const { tessera } = opened
 
   registerJsonParser(app)
@@ -79,6 +80,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   }
   await registerOpenApi(app, version)
   await app.register(tesseraPlugin, { tessera, face: 'canonical' })
+  await app.register(metricsPlugin, { token: config.metricsToken ?? null })
   await app.register(healthRoutes)
   if (config.profiles.includes('canonical')) {
     await app.register(authRoutes)
@@ -99,14 +101,42 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   return { app, tessera, close: () => app.close() }
 }
 
-/** Builds the server, listens, and logs one line with its URLs. */
-export async function startServer(config: ServerConfig): Promise<{ url: string; close(): Promise<void> }> {
+/** The start line for one address the server listens on; a cluster's primary names its workers. */
+export function listeningLine(config: ServerConfig, address: string, workers = 1): string {
+  const processes = workers > 1 ? ` with ${workers} workers` : ''
+  return (
+    `Tessera ${version} listening on ${address}${processes} · API docs ${address}/docs · health ${address}/healthz · ` +
+    `metrics ${address}/metrics · database ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`
+  )
+}
+
+/**
+ * Builds the server, listens, and logs one line with its URLs. With `quiet` (a cluster worker) it
+ * logs no line and returns the addresses, for the primary to announce once for all workers.
+ */
+export async function startServer(
+  config: ServerConfig,
+  options: { quiet?: boolean } = {},
+): Promise<{ url: string; addresses: string[]; close(): Promise<void> }> {
   const server = await buildServer(config)
-  const url = await server.app.listen({
-    host: config.host,
-    port: config.port,
-    listenTextResolver: (address) =>
-      `Tessera ${version} listening on ${address} · API docs ${address}/docs · health ${address}/healthz · database ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
-  })
-  return { url, close: server.close }
+  const addresses: string[] = []
+  const level = server.app.log.level
+  // Fastify logs the resolver's text for each address; silenced for that moment only.
+  if (options.quiet) server.app.log.level = 'silent'
+  try {
+    const url = await server.app.listen({
+      host: config.host,
+      port: config.port,
+      listenTextResolver: (address) => {
+        addresses.push(address)
+        return listeningLine(config, address)
+      },
+    })
+    return { url, addresses, close: server.close }
+  } catch (error) {
+    await server.close()
+    throw error
+  } finally {
+    server.app.log.level = level
+  }
 }
