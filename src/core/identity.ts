@@ -12,15 +12,29 @@ const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@.][^\s@]*$/u
 // Django's UnicodeUsernameValidator: letters, digits and @ . + - _
 const USERNAME_SHAPE = /^[\p{L}\p{N}_.@+-]+$/u
 
-/** The key an e-mail or username is compared by. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/
+// eslint-disable-next-line no-control-regex
+const NUL = /\u0000/g
+
+/** True when `value` holds a control character, which no e-mail, username or id may. */
+export function hasControlCharacters(value: string): boolean {
+  return CONTROL.test(value)
+}
+
+/**
+ * The key an e-mail or username is compared by. NUL is dropped: no stored key holds one (the
+ * validators refuse control characters) and PostgreSQL cannot even compare text containing it.
+ */
 export function identityKey(value: string): string {
-  return value.trim().normalize('NFC').toLowerCase()
+  return value.replace(NUL, '').trim().normalize('NFC').toLowerCase()
 }
 
 /** The e-mail as entered (trimmed), with a message in `errors.email` when it is not one. */
 export function checkEmail(raw: string, errors: FieldErrors): string {
   const email = raw.trim()
   if (email.length === 0) addFieldError(errors, 'email', 'This field may not be blank.')
+  else if (hasControlCharacters(email)) addFieldError(errors, 'email', 'Enter a valid email address.')
   else if (email.length > EMAIL_MAX) addFieldError(errors, 'email', `Ensure this field has no more than ${EMAIL_MAX} characters.`)
   else if (!EMAIL_SHAPE.test(email.normalize('NFC'))) addFieldError(errors, 'email', 'Enter a valid email address.')
   return email
@@ -34,6 +48,9 @@ export function checkEmail(raw: string, errors: FieldErrors): string {
 export function checkUsername(raw: string, email: string, errors: FieldErrors): string {
   const username = raw.trim()
   if (username.length === 0) addFieldError(errors, 'username', 'This field may not be blank.')
+  else if (hasControlCharacters(username)) {
+    addFieldError(errors, 'username', 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.')
+  }
   else if (username.length > USERNAME_MAX) {
     addFieldError(errors, 'username', `Ensure this field has no more than ${USERNAME_MAX} characters.`)
   } else if (!USERNAME_SHAPE.test(username)) {

@@ -28,12 +28,14 @@ const ADDRESS = 'login:address:'
 export async function verifyLogin(ctx: CoreContext, attempt: LoginAttempt): Promise<UserRecord> {
   const key = identityKey(attempt.identifier)
   const now = ctx.clock.now()
-  const account: Throttle | null = ctx.settings.loginThrottle && { limit: ctx.settings.loginThrottle, prefix: ACCOUNT }
+  const user = await findLoginUser(ctx, key)
+  const account = accountThrottle(ctx)
+  const accountKey = accountKeyOf(user, key)
   const address: Throttle | null =
     ctx.settings.addressThrottle && attempt.address ? { limit: ctx.settings.addressThrottle, prefix: ADDRESS } : null
   try {
     // Every attempt is counted before the password is checked, and the count taken back on success.
-    if (account) await takeAttempt(ctx.counters, account, key, now)
+    if (account) await takeAttempt(ctx.counters, account, accountKey, now)
     if (address) await takeAttempt(ctx.counters, address, attempt.address!, now)
   } catch (error) {
     if (error instanceof ThrottledError) {
@@ -42,7 +44,6 @@ export async function verifyLogin(ctx: CoreContext, attempt: LoginAttempt): Prom
     throw error
   }
 
-  const user = await findLoginUser(ctx, key)
   let ok = false
   let needsRehash = false
   if (user) ({ ok, needsRehash } = await verifyPassword(attempt.password, user.passwordHash))
@@ -54,7 +55,7 @@ export async function verifyLogin(ctx: CoreContext, attempt: LoginAttempt): Prom
     throw new TesseraError('invalid_credentials', INVALID_CREDENTIALS)
   }
 
-  if (account) await clearAttempts(ctx.counters, account, key)
+  if (account) await clearAttempts(ctx.counters, account, accountKey)
   if (address) await forgiveAttempt(ctx.counters, address, attempt.address!, now)
   // Said only after the password proved right, so it tells nothing to someone guessing; the
   // person can verify through a reset link, which proves the mailbox as well.
@@ -68,6 +69,19 @@ export async function verifyLogin(ctx: CoreContext, attempt: LoginAttempt): Prom
   const updated = await ctx.store.updateUser(user.id, patch)
   ctx.events.emit('login.succeeded', { userId: user.id, address: attempt.address })
   return updated?.ok ? updated.user : user
+}
+
+/** The per-account limit on password guesses, shared by every path that checks a password. */
+export function accountThrottle(ctx: CoreContext): Throttle | null {
+  return ctx.settings.loginThrottle && { limit: ctx.settings.loginThrottle, prefix: ACCOUNT }
+}
+
+/**
+ * What failures are counted under: the account when the identifier names one — so its e-mail and
+ * its username share one budget — else the identifier as typed.
+ */
+export function accountKeyOf(user: UserRecord | null, identifierKey: string): string {
+  return user ? `user:${user.id}` : `name:${identifierKey}`
 }
 
 /** The user a login identifier names: by e-mail when it has an @, then by username. */

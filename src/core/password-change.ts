@@ -4,7 +4,8 @@ import { addFieldError, TesseraError, ValidationError, type FieldErrors } from '
 import { validatePassword } from './password-validators.js'
 import { hashPassword, verifyPassword } from './passwords.js'
 import { revokeUserSessions } from './sessions.js'
-import { clearAttempts, takeAttempt, type Throttle } from './throttle.js'
+import { accountKeyOf, accountThrottle } from './login.js'
+import { clearAttempts, takeAttempt } from './throttle.js'
 import { getUser } from './users.js'
 
 /** How `setPassword` treats the user's sessions and reports errors. */
@@ -17,7 +18,6 @@ export interface SetPasswordOptions {
 
 // Django's PasswordChangeForm message.
 const WRONG_CURRENT = 'Your old password was entered incorrectly. Please enter it again.'
-const CHANGE_PREFIX = 'password-change:user:'
 
 /** Adds the validators' complaints about `password` for `user` to `errors` under `field`. */
 export function addPasswordErrors(ctx: CoreContext, user: UserRecord, password: string, field: string, errors: FieldErrors): void {
@@ -81,8 +81,9 @@ export async function changePassword(
   keepSessionId?: string,
 ): Promise<UserRecord> {
   const user = await getUser(ctx, userId)
-  const throttle: Throttle | null = ctx.settings.loginThrottle && { limit: ctx.settings.loginThrottle, prefix: CHANGE_PREFIX }
-  const key = String(user.id)
+  // A wrong current password is a guess at the account, counted with failed logins.
+  const throttle = accountThrottle(ctx)
+  const key = accountKeyOf(user, '')
   if (throttle) await takeAttempt(ctx.counters, throttle, key, ctx.clock.now())
   const { ok } = await verifyPassword(currentPassword, user.passwordHash)
   if (ok && throttle) await clearAttempts(ctx.counters, throttle, key)

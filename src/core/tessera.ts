@@ -20,7 +20,7 @@ import { resolveSettings, type TesseraSettings } from './settings.js'
 import type { CounterStore } from './throttle.js'
 import type { JWK } from 'jose'
 import { AccessTokens, type IssuedAccessToken } from './access-tokens.js'
-import { TOKEN_PREFIX } from './tokens.js'
+import { isSessionId, TOKEN_PREFIX } from './tokens.js'
 import { JwtKeyring } from './jwt-keys.js'
 import { RefreshTokens, type JwtPair } from './refresh-tokens.js'
 import { createMemoryMailer, type Mailer } from './mailer.js'
@@ -212,7 +212,7 @@ export class Tessera {
 
   /** Revokes a session of `userId`; throws `not_found` when it is not theirs or not live. */
   async revokeOwnSession(userId: number, sessionId: string): Promise<void> {
-    const session = await this.#ctx.store.findSessionById(sessionId)
+    const session = isSessionId(sessionId) ? await this.#ctx.store.findSessionById(sessionId) : null
     if (!session || session.userId !== userId || !(await revokeSession(this.#ctx, session, 'session_deleted'))) {
       throw new TesseraError('not_found', 'No such session.')
     }
@@ -220,7 +220,7 @@ export class Tessera {
 
   /** Revokes any session by id (CLI, staff); false when it was not live. */
   async revokeSessionById(sessionId: string): Promise<boolean> {
-    const session = await this.#ctx.store.findSessionById(sessionId)
+    const session = isSessionId(sessionId) ? await this.#ctx.store.findSessionById(sessionId) : null
     return session ? revokeSession(this.#ctx, session, 'admin') : false
   }
 

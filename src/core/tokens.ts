@@ -47,6 +47,13 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(left, right)
 }
 
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** True when `id` has the shape of a session id, so anything else is "not found" without a query. */
+export function isSessionId(id: string): boolean {
+  return SESSION_ID.test(id)
+}
+
 /** A random identifier for a session: unguessable, so ids in URLs reveal nothing. */
 export function generateSessionId(): string {
   return randomUUID()

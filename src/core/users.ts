@@ -115,6 +115,9 @@ export async function updateProfile(ctx: CoreContext, id: number, changes: Profi
   }
   if (changes.bio !== undefined) patch.bio = changes.bio
   if (changes.image !== undefined) patch.image = changes.image
+  // Text with NUL cannot be stored by every engine (PostgreSQL refuses it); refuse it everywhere alike.
+  if (patch.bio?.includes('\u0000')) addFieldError(errors, 'bio', 'Null characters are not allowed.')
+  if (patch.image?.includes('\u0000')) addFieldError(errors, 'image', 'Null characters are not allowed.')
   if (Object.keys(errors).length > 0) throw new ValidationError(errors)
 
   if (patch.emailKey !== undefined && patch.emailKey !== current.emailKey) patch.emailVerified = false
