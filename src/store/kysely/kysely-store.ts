@@ -234,6 +234,16 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
 
     async revokeSessionsBeyond(userId, keep, now, keepId) {
       if (!Number.isInteger(keep) || keep < 0) throw new RangeError('tessera: keep must be an integer ≥ 0')
+      // Every login asks; almost every answer is "nothing to do", which a count over the user's
+      // index rows tells without a transaction or a row per session.
+      const { live: count } = await db
+        .selectFrom('sessions')
+        .select((eb) => eb.fn.countAll().as('live'))
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now.getTime())
+        .executeTakeFirstOrThrow()
+      if (Number(count) <= keep) return []
       // Portable: SQLite cannot OFFSET without LIMIT and PostgreSQL has no LIMIT -1, so the few
       // ids of one user are ranked here, inside the transaction that revokes them.
       return db.transaction().execute(async (trx) => {
