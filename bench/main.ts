@@ -15,6 +15,7 @@ import { pickTool, runLoad, type LoadResult, type LoadSpec } from './load.js'
 import { cpuBusy, memoryOf, prewarm, runArgon2Raw, startBenchServer } from './processes.js'
 import { memoryFigure, printReport, ratioFigure, type Figure, type Run } from './report.js'
 import { alternate, type Runner } from './rounds.js'
+import { runScale } from './scale.js'
 import { BENCH_PASSWORD, ensureSeeded, prepareForRun, readTokens } from './seed.js'
 
 const HELP = `usage: npm run bench -- [options]
@@ -31,6 +32,14 @@ const HELP = `usage: npm run bench -- [options]
   --warm-tokens <n>       distinct tokens of the warm-cache run (default 10,000)
   --cold-tokens <n>       distinct tokens of the cold run (default 100,000)
   --tool <wrk|autocannon> load generator (default wrk when on PATH)
+
+  --scale                 instead: 2 processes on PostgreSQL + Redis under a mixed load (reads, logins,
+                          logouts) beside 1 process on SQLite under the same load (bench/scale.ts)
+  --scale-duration <s>    measured seconds of each mixed run (default 60)
+  --scale-users <n>       users seeded for the scale run (default 10,000)
+  --scale-connections <n> closed-loop read connections, spread over the servers (default 32)
+  --scale-login-rate <n>  logins started per second (default 20); --scale-logout-rate likewise (20)
+  --scale-skip-sqlite     skip the single-process SQLite run
 `
 
 const { values: args } = parseArgs({
@@ -47,6 +56,13 @@ const { values: args } = parseArgs({
     'warm-tokens': { type: 'string', default: '10000' },
     'cold-tokens': { type: 'string', default: '100000' },
     tool: { type: 'string' },
+    scale: { type: 'boolean', default: false },
+    'scale-duration': { type: 'string', default: '60' },
+    'scale-users': { type: 'string', default: '10000' },
+    'scale-connections': { type: 'string', default: '32' },
+    'scale-login-rate': { type: 'string', default: '20' },
+    'scale-logout-rate': { type: 'string', default: '20' },
+    'scale-skip-sqlite': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -66,6 +82,22 @@ const connections = Math.floor(positive('connections', args.connections))
 const loginConnections = Math.floor(positive('login-connections', args['login-connections']))
 const enforce = !args.quick
 const log = (line: string): void => void process.stderr.write(`▸ ${line}\n`)
+
+if (args.scale) {
+  process.exit(
+    await runScale({
+      users: Math.floor(positive('scale-users', args['scale-users'])),
+      seconds: positive('scale-duration', args['scale-duration']),
+      warmupSeconds: 5,
+      connections: Math.floor(positive('scale-connections', args['scale-connections'])),
+      loginRate: positive('scale-login-rate', args['scale-login-rate']),
+      logoutRate: positive('scale-logout-rate', args['scale-logout-rate']),
+      initialTokens: 300,
+      sqlite: !args['scale-skip-sqlite'],
+      log,
+    }),
+  )
+}
 
 const started = performance.now()
 const loadAtStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
