@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { TesseraError, ThrottledError, ValidationError, type TesseraErrorCode } from '../core/errors.js'
+import { DatabaseUnavailableError } from '../store/unavailable.js'
 import { renderBody } from './error-bodies.js'
 import type { CredentialFailure, Face } from './types.js'
 
@@ -50,7 +51,23 @@ export function sendError(reply: FastifyReply, face: Face, error: TesseraError):
   const { status, body, contentType } = renderBody(face, error, baseStatus, title)
   if (status === 401) reply.header('www-authenticate', CHALLENGE[face])
   if (error instanceof ThrottledError) reply.header('retry-after', String(error.retryAfterSeconds))
+  else if (error.code === 'service_unavailable') reply.header('retry-after', String(retryAfterOf(error)))
   return reply.code(status).type(contentType).send(body)
+}
+
+/** The 503 a client gets for `cause` (whose message, with the engine's details, stays in the log). */
+function unavailable(cause: DatabaseUnavailableError): TesseraError {
+  const error = new TesseraError('service_unavailable', 'The service is temporarily unavailable. Try again later.', { cause })
+  return Object.assign(error, { retryAfterSeconds: cause.retryAfterSeconds })
+}
+
+/** Seconds a client should wait after a 503 when the error does not say. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+
+/** The `retryAfterSeconds` an unavailable error carries (the store's DatabaseUnavailableError does), else the default. */
+function retryAfterOf(error: TesseraError): number {
+  const given = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds
+  return typeof given === 'number' && Number.isFinite(given) && given > 0 ? Math.ceil(given) : UNAVAILABLE_RETRY_AFTER_SECONDS
 }
 
 /**
@@ -58,6 +75,8 @@ export function sendError(reply: FastifyReply, face: Face, error: TesseraError):
  * unknown (and become a 500), except while a body was being parsed, where they are the client's.
  */
 export function toTesseraError(error: unknown, request: FastifyRequest): TesseraError | null {
+  // A client learns that it should come back (503, Retry-After), not where the database lives.
+  if (error instanceof DatabaseUnavailableError) return unavailable(error)
   if (error instanceof TesseraError) return error
   const fastifyError = error as Partial<FastifyError> & { validation?: unknown }
   if (Array.isArray(fastifyError.validation)) return validationFromAjv(fastifyError.validation, fastifyError.validationContext)

@@ -68,7 +68,11 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   app.setErrorHandler((error, request, reply) => {
     const face = faceOf(request, 'canonical')
     const known = toTesseraError(error, request)
-    if (known) return sendError(reply, face, known)
+    if (known) {
+      // A dependency that is down is the operator's business: logged, though the client gets a plain 503.
+      if (known.code === 'service_unavailable') request.log.warn({ err: known.cause ?? known }, 'service unavailable')
+      return sendError(reply, face, known)
+    }
     request.log.error({ err: error }, 'unhandled error')
     // The log has the details; the client gets no stack trace.
     return sendError(reply, face, new TesseraError('internal_error', 'Internal error.'))
@@ -80,8 +84,14 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   }
   await registerOpenApi(app, version)
   await app.register(tesseraPlugin, { tessera, face: 'canonical' })
-  await app.register(metricsPlugin, { token: config.metricsToken ?? null })
-  await app.register(healthRoutes)
+  // Redis (when configured) is reported beside the database: in /metrics as a dependency, in /readyz as degraded.
+  const redisConfigured = opened.redisHealthy() !== null
+  const dependencies = {
+    database: () => tessera.store.ping(),
+    ...(redisConfigured ? { redis: () => (opened.redisHealthy() ? Promise.resolve() : Promise.reject(new Error('Redis is unreachable'))) } : {}),
+  }
+  await app.register(metricsPlugin, { token: config.metricsToken ?? null, dependencies })
+  await app.register(healthRoutes, { redisHealthy: opened.redisHealthy })
   if (config.profiles.includes('canonical')) {
     await app.register(authRoutes)
     await app.register(sessionRoutes)
@@ -106,7 +116,9 @@ export function listeningLine(config: ServerConfig, address: string, workers = 1
   const processes = workers > 1 ? ` with ${workers} workers` : ''
   return (
     `Tessera ${version} listening on ${address}${processes} · API docs ${address}/docs · health ${address}/healthz · ` +
-    `metrics ${address}/metrics · database ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`
+    `metrics ${address}/metrics · database ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@').replace(/(password=)[^&]*/i, '$1***')}` +
+    // Said here rather than in a second line: without SMTP_URL, mails (and their links) go to this log.
+    (config.smtpUrl ? '' : ' · mail: written to this log, not sent (set SMTP_URL)')
   )
 }
 

@@ -8,10 +8,9 @@ export interface MailLog {
 
 /**
  * A mailer for development: each mail is written to the log at `info`, links included (that is
- * its purpose: follow the link from the terminal). Warns once, at creation, that nothing is sent.
+ * its purpose: follow the link from the terminal). The start line says that nothing is sent.
  */
 export function createLogMailer(log: MailLog, from: string): Mailer {
-  log.warn('SMTP_URL is unset: mails are written to this log, links included, and not sent (development only)')
   return {
     async send(message) {
       log.info({ mail: { from, to: message.to, subject: message.subject } }, `mail not sent (no SMTP_URL):\n${message.text}`)

@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream'
 import { describe, expect, test, vi } from 'vitest'
 import { loadConfig } from '../../src/config/env.js'
-import { buildServer } from '../../src/http/server.js'
+import { buildServer, listeningLine } from '../../src/http/server.js'
 import { newAccount } from '../support/server.js'
 
 describe('a server without SMTP_URL (development)', () => {
-  test('warns at start, and writes each mail to its log at info, with a link that works', async () => {
+  test('says so in the start line, and writes each mail to its log at info, with a link that works', async () => {
     const lines: Array<Record<string, unknown>> = []
     const stream = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -16,7 +16,8 @@ describe('a server without SMTP_URL (development)', () => {
     const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', LOGIN_THROTTLE: 'off', ANON_THROTTLE: 'off', PUBLIC_URL: 'https://auth.example.com' })
     const server = await buildServer(config, { logger: { level: 'info', stream } })
     try {
-      expect(lines.some((l) => l.level === 40 && String(l.msg).includes('SMTP_URL is unset'))).toBe(true)
+      expect(listeningLine(config, 'http://127.0.0.1:8000')).toContain('mail: written to this log, not sent (set SMTP_URL)')
+      expect(listeningLine({ ...config, smtpUrl: 'smtp://127.0.0.1:25' }, 'http://127.0.0.1:8000')).not.toContain('mail:')
       const account = newAccount()
       await server.app.inject({ method: 'POST', url: '/auth/register', payload: account })
       const response = await server.app.inject({ method: 'POST', url: '/auth/password/reset', payload: { email: account.email } })

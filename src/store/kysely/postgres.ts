@@ -1,5 +1,6 @@
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely'
+import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely'
 import pg from 'pg'
+import { DatabaseUnavailableError } from '../unavailable.js'
 import type { KyselyStoreOptions } from './kysely-store.js'
 import type { Database } from './schema.js'
 
@@ -47,8 +48,77 @@ export function openPostgresEngine(url: string): PostgresEngine {
   // An idle connection that the server drops (a restart, a failover) is reported here and then
   // discarded by the pool; the next query opens a new one. Unheard, the event would end the process.
   pool.on('error', () => {})
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  // A checked-out connection has no listener of the pool's: when the server ends it between two
+  // statements (57P01 on a restart, while Kysely holds it for a transaction or has not sent its
+  // query yet), pg emits 'error' on the client itself, which unheard would end the process. The
+  // statement that follows fails instead, and the pool drops the client on release.
+  pool.on('connect', (client) => client.on('error', () => {}))
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: reportingUnavailable(pool) }) })
   return { db, storeOptions: { afterUsersWithIds: advanceUserIds } }
+}
+
+
+/** Socket-level errno codes of a server that is down, unreachable or went away mid-query. */
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND'])
+/**
+ * SQLSTATEs of a server that is shutting down, starting up, or out of connections: 57P01
+ * admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 53300 too_many_connections,
+ * and class 08 (connection exceptions: 08001, 08006, …).
+ */
+const UNAVAILABLE_SQLSTATE = new Set(['57P01', '57P02', '57P03', '53300'])
+/** pg's own messages for a connection it lost or could not open in time (they carry no code). */
+const UNAVAILABLE_MESSAGE = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Connection ended)/i
+
+/**
+ * Whether `error`, thrown by pg, says the database cannot be reached rather than that the query
+ * was wrong: a refused or dropped connection, a server shutting down or starting up. A constraint
+ * violation, a syntax error or a statement timeout is not.
+ */
+export function isUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  if (error instanceof DatabaseUnavailableError) return true
+  const { code, message, errors } = error as { code?: unknown; message?: unknown; errors?: unknown }
+  if (typeof code === 'string' && (UNAVAILABLE_ERRNO.has(code) || UNAVAILABLE_SQLSTATE.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true
+  if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true
+  // Node reports a refused connection to a name with several addresses as an AggregateError.
+  return Array.isArray(errors) && errors.length > 0 && errors.every(isUnavailable)
+}
+
+/** `error` as a DatabaseUnavailableError when the database cannot be reached, else unchanged. */
+function translate(error: unknown): unknown {
+  return error instanceof DatabaseUnavailableError || !isUnavailable(error) ? error : new DatabaseUnavailableError(error)
+}
+
+/**
+ * `pool` as Kysely sees it, with the errors of an unreachable database turned into
+ * DatabaseUnavailableError at the one place every query passes (checkout and query), so the store
+ * and the core above it stay engine-neutral. The pool itself is unchanged: a connection the server
+ * dropped is discarded on release, and the next checkout opens a new one once the server is back.
+ */
+function reportingUnavailable(pool: pg.Pool): PostgresPool {
+  // One wrapper per pg client, so Kysely (which keys its connections by client) sees each once.
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>()
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    let wrapper = wrappers.get(client)
+    if (!wrapper) {
+      wrapper = {
+        query: ((text: string, parameters: readonly unknown[]) =>
+          client.query(text, parameters as unknown[]).catch((error: unknown) => {
+            throw translate(error)
+          })) as unknown as PostgresPoolClient['query'],
+        release: () => client.release(),
+      }
+      wrappers.set(client, wrapper)
+    }
+    return wrapper
+  }
+  return {
+    connect: () =>
+      pool.connect().then(wrap, (error: unknown) => {
+        throw translate(error)
+      }),
+    end: () => pool.end(),
+  }
 }
 
 /**
@@ -88,3 +158,5 @@ function poolSizeOf(url: string): number {
   }
   return Number(given)
 }
+
+export { DatabaseUnavailableError }
