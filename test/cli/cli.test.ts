@@ -1,19 +1,13 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bundleCli } from '../support/cli-bundle.js'
 import { openTessera } from '../../src/open-tessera.js'
 
-// The CLI runs as a real child process. tsx is not installed, so the TypeScript entry is bundled
-// once with esbuild (vite's own compiler); packages stay external and load from node_modules, and
-// code splitting keeps `serve`'s dynamic import of the HTTP server lazy, as in dist/.
-const root = fileURLToPath(new URL('../../', import.meta.url))
-// Two levels below the root, like dist/cli/main.js, so '../../package.json' resolves the same way.
-const outdir = join(root, 'test-output', `cli-${process.pid}`)
-const bundle = join(outdir, 'main.mjs')
+let cli: Awaited<ReturnType<typeof bundleCli>>
+let bundle: string
 const PASSWORD = 'violet-kettle-harbour-42'
 
 let dir: string
@@ -64,27 +58,14 @@ async function tokenWorks(token: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  mkdirSync(outdir, { recursive: true })
-  await build({
-    entryPoints: [join(root, 'src/cli/main.ts')],
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
-  })
+  cli = await bundleCli('cli')
+  bundle = cli.path
   dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'))
   databaseUrl = `sqlite:${join(dir, 'x.db')}`
 })
 
 afterAll(() => {
-  rmSync(outdir, { recursive: true, force: true })
-  // test-output/ is shared (and ignored by git): remove it only when nothing else is in it.
-  if (readdirSync(join(outdir, '..')).length === 0) rmSync(join(outdir, '..'), { recursive: true })
+  cli?.dispose()
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 

@@ -1,10 +1,8 @@
+export { bundleCli } from '../support/cli-bundle.js'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { rmdirSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
 import { connect } from 'node:net'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import { freePort } from '../support/child-server.js'
 
 /*
@@ -13,36 +11,7 @@ import { freePort } from '../support/child-server.js'
  * files building at the same time); cluster workers re-run the same bundle.
  */
 
-const root = fileURLToPath(new URL('../../', import.meta.url))
 
-/** Bundles src/cli/main.ts two levels below the root (so '../../package.json' resolves). */
-export async function bundleCli(name: string): Promise<{ path: string; dispose(): void }> {
-  const outdir = join(root, 'test-output', `${name}-${process.pid}`)
-  await build({
-    entryPoints: [join(root, 'src/cli/main.ts')],
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
-  })
-  return {
-    path: join(outdir, 'main.mjs'),
-    dispose() {
-      rmSync(outdir, { recursive: true, force: true })
-      // Other test files may be using test-output/ right now; it goes only when empty.
-      try {
-        rmdirSync(join(outdir, '..'))
-      } catch {
-        // Not empty, or gone already.
-      }
-    },
-  }
-}
 
 /** A running `tessera serve` and what it printed. */
 export interface Served {
