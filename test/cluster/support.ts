@@ -2,7 +2,6 @@ export { bundleCli } from '../support/cli-bundle.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
 import { connect } from 'node:net'
-import { join } from 'node:path'
 import { freePort } from '../support/child-server.js'
 
 /*
