@@ -1,4 +1,4 @@
-import type { SessionRecord, UserRecord } from '../store/store.js'
+import type { RefreshTokenRecord, SessionRecord, UserRecord } from '../store/store.js'
 import type { AccessTokens } from './access-tokens.js'
 import { addSeconds } from './clock.js'
 import type { CoreContext } from './context.js'
@@ -58,13 +58,18 @@ export class RefreshTokens {
     this.#forgetExpired(now.getTime())
     const record = await this.ctx.store.findRefreshTokenByHash(tokenHash)
     if (!record) throw invalid()
-    if (record.usedAt !== null) return this.#reused(tokenHash, record.sessionId)
-    const session = await this.ctx.store.findSessionById(record.sessionId)
-    if (!session || session.revokedAt !== null || session.expiresAt <= now || record.expiresAt <= now) throw invalid()
-    const user = await this.ctx.store.findUserById(session.userId)
-    if (!user?.isActive) throw invalid()
+    if (record.usedAt !== null) return this.#reused(tokenHash, record)
+    const live = await this.#liveSession(record.sessionId, now)
+    if (!live || record.expiresAt <= now) throw invalid()
     // The atomic mark decides races between processes; the loser is treated as a reuse.
-    if (!(await this.ctx.store.markRefreshTokenUsed(record.id, now))) return this.#reused(tokenHash, record.sessionId)
+    if (!(await this.ctx.store.markRefreshTokenUsed(record.id, now))) {
+      return this.#reused(tokenHash, (await this.ctx.store.findRefreshTokenByHash(tokenHash)) ?? record)
+    }
+    return this.#rotate(tokenHash, live, now)
+  }
+
+  /** Issues the next pair of a live session, and remembers it for the grace window. */
+  async #rotate(tokenHash: string, { user, session }: { user: UserRecord; session: SessionRecord }, now: Date): Promise<JwtPair> {
     const pair = await this.issue(user, session)
     await this.ctx.store.touchSession(session.id, now, addSeconds(now, this.ctx.settings.refreshTtlSeconds))
     if (this.ctx.settings.refreshGraceSeconds > 0) {
@@ -73,13 +78,32 @@ export class RefreshTokens {
     return pair
   }
 
-  /** A spent token again: the same answer within the grace window, else the session ends. */
-  async #reused(tokenHash: string, sessionId: string): Promise<JwtPair> {
+  /**
+   * A spent token again. Within the grace window: the same answer when this process gave it, and
+   * when another process did (its answer is not here: only hashes are stored), a fresh pair for
+   * the same live session, so a client's concurrent refreshes never log it out. Past the window,
+   * the session ends.
+   */
+  async #reused(tokenHash: string, record: RefreshTokenRecord): Promise<JwtPair> {
+    const now = this.ctx.clock.now()
     const recent = this.#recent.get(tokenHash)
-    if (recent && recent.until > this.ctx.clock.now().getTime()) return recent.pair
-    const session = await this.ctx.store.findSessionById(sessionId)
+    if (recent && recent.until > now.getTime()) return recent.pair
+    const graceMs = this.ctx.settings.refreshGraceSeconds * 1000
+    if (record.usedAt !== null && graceMs > 0 && now.getTime() - record.usedAt.getTime() <= graceMs) {
+      const live = await this.#liveSession(record.sessionId, now)
+      if (live) return this.#rotate(tokenHash, live, now)
+    }
+    const session = await this.ctx.store.findSessionById(record.sessionId)
     if (session) await revokeSession(this.ctx, session, 'refresh_reused')
     throw new TesseraError('refresh_reused', 'This refresh token was already used; its session has been revoked.')
+  }
+
+  /** The session and its active user, when the session is neither revoked nor expired. */
+  async #liveSession(sessionId: string, now: Date): Promise<{ user: UserRecord; session: SessionRecord } | null> {
+    const session = await this.ctx.store.findSessionById(sessionId)
+    if (!session || session.revokedAt !== null || session.expiresAt <= now) return null
+    const user = await this.ctx.store.findUserById(session.userId)
+    return user?.isActive ? { user, session } : null
   }
 
   async #newRefreshToken(sessionId: string): Promise<{ token: string; expiresAt: Date }> {
