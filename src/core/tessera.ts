@@ -4,7 +4,7 @@ import type { CoreContext } from './context.js'
 import { TesseraError } from './errors.js'
 import { TesseraEventBus, type TesseraEventName, type TesseraEvents } from './events.js'
 import { verifyLogin, type LoginAttempt } from './login.js'
-import { noCache, type CredentialCheck, type Principal, type PrincipalCache } from './principal.js'
+import { noCache, type CredentialCheck, type Principal, type PrincipalCache, type PrincipalUser } from './principal.js'
 import {
   clearDeadSessions,
   createSession,
@@ -28,6 +28,7 @@ import { confirmEmailVerification, requestEmailVerification, type VerificationRe
 import { clearExpiredOneTimeTokens, findLiveOneTimeToken } from './one-time-tokens.js'
 import { changePassword, setPassword, type SetPasswordOptions } from './password-change.js'
 import { confirmPasswordReset, requestPasswordReset } from './password-reset.js'
+import { listUsersPage, updateUserAsStaff, type StaffUserChanges, type StaffUserQuery, type UserPage } from './staff.js'
 import {
   createUser,
   findUserByIdentifier,
@@ -306,5 +307,18 @@ export class Tessera {
   /** Deletes expired reset and verification tokens; returns how many. */
   clearExpiredOneTimeTokens(): Promise<number> {
     return clearExpiredOneTimeTokens(this.#ctx)
+  }
+
+  /** One page of users by id (staff); throws `ValidationError` for a limit outside 1–200. */
+  listUsers(query: StaffUserQuery): Promise<UserPage> {
+    return listUsersPage(this.#ctx, query)
+  }
+
+  /**
+   * Changes a user's flags, e-mail or username on behalf of `actor` under the staff rules
+   * (src/core/staff.ts); throws `permission_denied`, `not_found` or `ValidationError`.
+   */
+  updateUserAsStaff(actor: PrincipalUser, userId: number, changes: StaffUserChanges): Promise<UserRecord> {
+    return updateUserAsStaff(this.#ctx, actor, userId, changes)
   }
 }

@@ -13,6 +13,7 @@ import { conduitRoutes } from './routes/conduit.js'
 import { drfRoutes } from './routes/drf.js'
 import { healthRoutes } from './routes/health.js'
 import { sessionRoutes } from './routes/sessions.js'
+import { staffRoutes } from './routes/staff.js'
 import { emailRoutes } from './routes/email.js'
 import { passwordRoutes } from './routes/password.js'
 import { pageRoutes } from './pages/page-routes.js'
@@ -100,6 +101,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     await app.register(pageRoutes)
     await app.register(jwtRoutes)
     await app.register(introspectRoutes, { secret: config.introspectionSecret })
+    await app.register(staffRoutes)
   }
   if (config.profiles.includes('drf')) await app.register(drfRoutes)
   if (config.profiles.includes('conduit')) await app.register(conduitRoutes)
