@@ -14,6 +14,8 @@ export interface CoreContext {
   clock: Clock
   events: TesseraEventBus
   settings: Readonly<TesseraSettings>
+  /** How often the principal cache answered a credential check (plain counters: read by /metrics). */
+  cacheLookups: { hits: number; misses: number }
   mailer: Mailer
   /** Reports a failure that must not fail the request (a background write, a subscriber). */
   reportError: (error: unknown, what: string) => void

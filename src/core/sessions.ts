@@ -56,7 +56,7 @@ export async function createSession(ctx: CoreContext, user: UserRecord, device: 
 export function validateToken(ctx: CoreContext, token: string): CredentialCheck | Promise<CredentialCheck> {
   if (!isWellFormedToken(token)) return INVALID
   const secretHash = hashSecret(token)
-  const entry = ctx.cache.get(secretHash)
+  const entry = countLookup(ctx, ctx.cache.get(secretHash))
   return entry ? principalOf(ctx, entry) : loadToken(ctx, secretHash)
 }
 
@@ -91,7 +91,7 @@ function acceptSession(ctx: CoreContext, secretHash: string, found: SessionWithU
  */
 export function validateSessionById(ctx: CoreContext, sessionId: string): CredentialCheck | Promise<CredentialCheck> {
   const key = `sid:${sessionId}`
-  const entry = ctx.cache.get(key)
+  const entry = countLookup(ctx, ctx.cache.get(key))
   return entry ? principalOf(ctx, entry) : loadSession(ctx, key, sessionId)
 }
 
@@ -106,6 +106,13 @@ async function loadSession(ctx: CoreContext, key: string, sessionId: string): Pr
   const entry = cachedSession(session, user)
   ctx.cache.set(key, entry, generation)
   return principalOf(ctx, entry)
+}
+
+/** Counts a principal-cache lookup as a hit or a miss, and passes its answer on. */
+function countLookup(ctx: CoreContext, entry: CachedSession | undefined): CachedSession | undefined {
+  if (entry) ctx.cacheLookups.hits++
+  else ctx.cacheLookups.misses++
+  return entry
 }
 
 /** What the cache keeps of a live session and its user. */

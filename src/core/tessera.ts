@@ -82,6 +82,7 @@ export class Tessera {
       mailer: options.mailer ?? createMemoryMailer(),
       events: new TesseraEventBus((error, event) => reportError(error, `event ${event}`)),
       reportError,
+      cacheLookups: { hits: 0, misses: 0 },
     }
     const settings = this.#ctx.settings
     this.#keyring = new JwtKeyring(options.store, this.#ctx.clock, () =>
@@ -99,9 +100,9 @@ export class Tessera {
     return this.#ctx.settings
   }
 
-  /** The context core operations run in; for the core's own modules and tests, not for faces. */
-  get context(): CoreContext {
-    return this.#ctx
+  /** Principal-cache lookups answered from the cache (hits) or not (misses) since the start. */
+  cacheLookups(): Readonly<{ hits: number; misses: number }> {
+    return this.#ctx.cacheLookups
   }
 
   /** Subscribes to a core event (`user.created`, `session.revoked`, …); returns an unsubscribe function. */

@@ -1,5 +1,4 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client'
-import type { PrincipalCache } from '../core/principal.js'
 import type { Tessera } from '../core/tessera.js'
 
 /** Upper bounds of the request-duration buckets, in seconds: a cached check takes well under 1 ms, a login tens of ms. */
@@ -75,11 +74,8 @@ export function createTesseraMetrics(tessera: Tessera, options: TesseraMetricsOp
     }),
   ]
 
-  const context = tessera.context
-  const own = context.cache
-  const lookups = { hits: 0, misses: 0 }
-  // The core reads `context.cache` on every call, so the counting wrapper sees every lookup.
-  context.cache = countLookups(own, lookups)
+  // The core counts its own lookups (two integer increments on the hot path); read at scrape time.
+  const lookups = tessera.cacheLookups()
   new Counter({
     name: 'tessera_principal_cache_lookups_total',
     help: 'Principal-cache lookups (opaque tokens and the sessions JWTs name), by result: hit or miss.',
@@ -126,7 +122,6 @@ export function createTesseraMetrics(tessera: Tessera, options: TesseraMetricsOp
     observeRequest: (route, method, status, seconds) => requests.observe(route, method, status, seconds),
     close() {
       for (const off of unsubscribe) off()
-      if (context.cache !== own) context.cache = own
     },
   }
 }
@@ -142,22 +137,6 @@ function processRegistry(): Registry {
   return defaultMetrics
 }
 
-/** `cache` with its lookups counted: one increment per `get`, the rest passed through. */
-function countLookups(cache: PrincipalCache, counts: { hits: number; misses: number }): PrincipalCache {
-  return {
-    get(secretHash) {
-      const entry = cache.get(secretHash)
-      if (entry === undefined) counts.misses++
-      else counts.hits++
-      return entry
-    },
-    generation: () => cache.generation(),
-    set: (secretHash, entry, generationAtRead) => cache.set(secretHash, entry, generationAtRead),
-    deleteSession: (sessionId) => cache.deleteSession(sessionId),
-    deleteUser: (userId) => cache.deleteUser(userId),
-    clear: () => cache.clear(),
-  }
-}
 
 /** True when `ping` resolves within `timeoutMs`; false when it rejects or takes longer. */
 async function answersWithin(ping: DependencyPing, timeoutMs: number): Promise<boolean> {

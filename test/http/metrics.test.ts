@@ -221,11 +221,4 @@ describe('createTesseraMetrics()', () => {
     metrics.close()
   })
 
-  it('gives the core its own cache back when closed', () => {
-    const own = server.tessera.context.cache
-    const metrics = createTesseraMetrics(server.tessera)
-    expect(server.tessera.context.cache).not.toBe(own)
-    metrics.close()
-    expect(server.tessera.context.cache).toBe(own)
-  })
 })
