@@ -6,7 +6,7 @@ import { hashPassword, verifyPassword } from './passwords.js'
 import { revokeUserSessions } from './sessions.js'
 import { accountKeyOf, accountThrottle } from './login.js'
 import { clearAttempts, takeAttempt } from './throttle.js'
-import { getUser } from './users.js'
+import { getUser, updateProfile, type ProfileChanges } from './users.js'
 
 /** How `setPassword` treats the user's sessions and reports errors. */
 export interface SetPasswordOptions {
@@ -93,4 +93,29 @@ export async function changePassword(
   addPasswordErrors(ctx, user, newPassword, 'newPassword', errors)
   if (Object.keys(errors).length > 0) throw new ValidationError(errors)
   return storePassword(ctx, user, newPassword, keepSessionId)
+}
+
+/**
+ * A user's own account update with an optional new password (Conduit's PUT /api/user). The new
+ * password is checked against the e-mail and username the account will have, before anything is
+ * written, so a refused password leaves the profile unchanged too. Every session but
+ * `keepSessionId` ends when the password changes. Throws `ValidationError` (the password under
+ * `password`).
+ */
+export async function updateAccount(
+  ctx: CoreContext,
+  userId: number,
+  changes: ProfileChanges & { password?: string },
+  keepSessionId?: string,
+): Promise<UserRecord> {
+  const { password, ...profile } = changes
+  if (password !== undefined) {
+    const current = await getUser(ctx, userId)
+    const errors: FieldErrors = {}
+    const future = { ...current, email: profile.email ?? current.email, username: profile.username ?? current.username }
+    addPasswordErrors(ctx, future, password, 'password', errors)
+    if (Object.keys(errors).length > 0) throw new ValidationError(errors)
+  }
+  const user = await updateProfile(ctx, userId, profile)
+  return password === undefined ? user : storePassword(ctx, user, password, keepSessionId)
 }

@@ -26,7 +26,7 @@ import { RefreshTokens, type JwtPair } from './refresh-tokens.js'
 import { createMemoryMailer, type Mailer } from './mailer.js'
 import { confirmEmailVerification, requestEmailVerification, type VerificationRequest } from './email-verification.js'
 import { clearExpiredOneTimeTokens, findLiveOneTimeToken } from './one-time-tokens.js'
-import { changePassword, setPassword, type SetPasswordOptions } from './password-change.js'
+import { changePassword, setPassword, updateAccount, type SetPasswordOptions } from './password-change.js'
 import { confirmPasswordReset, requestPasswordReset } from './password-reset.js'
 import { listUsersPage, updateUserAsStaff, type StaffUserChanges, type StaffUserQuery, type UserPage } from './staff.js'
 import {
@@ -273,6 +273,11 @@ export class Tessera {
    * Sets a password without the current one (Conduit's PUT /api/user, staff): validators apply,
    * reset links die, every session but `options.keepSessionId` is revoked. Throws `ValidationError`.
    */
+  /** A user's own profile changes and, optionally, a new password, validated together first; throws `ValidationError`. */
+  updateAccount(userId: number, changes: ProfileChanges & { password?: string }, keepSessionId?: string): Promise<UserRecord> {
+    return updateAccount(this.#ctx, userId, changes, keepSessionId)
+  }
+
   setPassword(userId: number, newPassword: string, options: SetPasswordOptions = {}): Promise<UserRecord> {
     return setPassword(this.#ctx, userId, newPassword, options)
   }

@@ -1,9 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ValidationError, type TesseraError } from '../../core/errors.js'
-import { validatePassword } from '../../core/password-validators.js'
 import { deviceName } from '../../core/sessions.js'
-import type { Tessera } from '../../core/tessera.js'
 import type { UserRecord } from '../../store/store.js'
 import { readAuthorization } from '../authenticators.js'
 import { credentialError, sendError, toTesseraError } from '../errors.js'
@@ -68,16 +66,12 @@ export async function conduitRoutes(app: FastifyInstance): Promise<void> {
     const principal = principalOf(request)
     const { email, username, password, bio, image } = request.body.user
     // Settings forms send every field: a blank password means "unchanged", never "make it blank".
-    const newPassword = password ? password : undefined
-    if (newPassword !== undefined) {
-      // Checked before anything is written, so a refused password leaves the profile unchanged too.
-      checkNewPassword(tessera, newPassword, { email: email ?? principal.user.email, username: username ?? principal.user.username })
-    }
-    // Only these four reach the core: privilege fields in the body are never read.
-    const user = await tessera.updateProfile(principal.user.id, { email, username, bio, image })
-    if (newPassword !== undefined) {
-      await tessera.setPassword(user.id, newPassword, { keepSessionId: principal.sessionId, field: 'password' })
-    }
+    const user = await tessera.updateAccount(
+      principal.user.id,
+      // Only these five reach the core: privilege fields in the body are never read.
+      { email, username, bio, image, password: password ? password : undefined },
+      principal.sessionId,
+    )
     // The caller's session survives a password change, so the token it presented stays valid.
     return { user: conduitUser(user, presentedCredential(request)) }
   })
@@ -100,12 +94,6 @@ function presentedCredential(request: FastifyRequest): string {
   return header.credential
 }
 
-/** Runs the core's password validators against the account as it will be; throws `ValidationError`. */
-function checkNewPassword(tessera: Tessera, password: string, account: { email: string; username: string }): void {
-  const { passwordMinLength: minLength, passwordMaxLength: maxLength } = tessera.settings
-  const messages = validatePassword(password, account, { minLength, maxLength })
-  if (messages.length > 0) throw new ValidationError({ password: messages })
-}
 
 // RealWorld's words for the core's messages; the rules behind them stay in the core.
 const CONDUIT_MESSAGES: ReadonlyMap<string, string> = new Map([
