@@ -74,10 +74,6 @@ export function memoryFigure(name: string, rss: number, peak: number, maxBytes: 
   }
 }
 
-/** A figure of DESIGN.md that this bench does not measure yet. */
-export function pendingFigure(name: string, target: string, note: string): Figure {
-  return { name, numbers: '–', value: '–', target, pass: null, enforced: false, note }
-}
 
 function table(header: string[], rows: string[][], alignRight: ReadonlySet<number>): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)))

@@ -21,3 +21,10 @@ export function createMemoryMailer(): Mailer & { sent: MailMessage[] } {
     },
   }
 }
+
+/** The mailer of a core built without one: every send fails with a message naming the option. */
+export const unconfiguredMailer: Mailer = {
+  async send(message) {
+    throw new TypeError(`tessera: options.mailer is not set, so the mail to ${message.to} ("${message.subject}") was not sent`)
+  },
+}

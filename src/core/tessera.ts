@@ -23,7 +23,7 @@ import { AccessTokens, type IssuedAccessToken } from './access-tokens.js'
 import { isSessionId, TOKEN_PREFIX } from './tokens.js'
 import { JwtKeyring } from './jwt-keys.js'
 import { RefreshTokens, type JwtPair } from './refresh-tokens.js'
-import { createMemoryMailer, type Mailer } from './mailer.js'
+import { unconfiguredMailer, type Mailer } from './mailer.js'
 import { confirmEmailVerification, requestEmailVerification, type VerificationRequest } from './email-verification.js'
 import { clearExpiredOneTimeTokens, findLiveOneTimeToken } from './one-time-tokens.js'
 import { changePassword, setPassword, updateAccount, type SetPasswordOptions } from './password-change.js'
@@ -50,7 +50,7 @@ export interface TesseraOptions {
   /** @default the wall clock */
   clock?: Clock
   settings?: Partial<TesseraSettings>
-  /** Where mails go. @default kept in memory (the server passes its SMTP or log mailer) */
+  /** Where mails go (the server passes its SMTP or log mailer). @default none: a send fails, reported through `reportError` */
   mailer?: Mailer
   /** Where failures that must not fail a request are reported. @default ignored */
   reportError?: (error: unknown, what: string) => void
@@ -79,7 +79,7 @@ export class Tessera {
       cache: options.cache ?? noCache,
       clock: options.clock ?? systemClock,
       settings: resolveSettings(options.settings),
-      mailer: options.mailer ?? createMemoryMailer(),
+      mailer: options.mailer ?? unconfiguredMailer,
       events: new TesseraEventBus((error, event) => reportError(error, `event ${event}`)),
       reportError,
       cacheLookups: { hits: 0, misses: 0 },
