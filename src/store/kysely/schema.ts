@@ -164,8 +164,13 @@ export function toUserPatchRow(patch: UserPatch): Updateable<UsersTable> {
 
 /** The record a `sessions` row stands for. */
 export function toSession(row: Selectable<SessionsTable>): SessionRecord {
+  return sessionOf(row, row.id)
+}
+
+/** A session record from its columns and its id (named `session_id` in the joined hot-path row). */
+function sessionOf(row: Omit<Selectable<SessionsTable>, 'id'>, id: string): SessionRecord {
   return {
-    id: row.id,
+    id,
     userId: row.user_id,
     secretHash: row.secret_hash,
     device: row.device,
@@ -194,16 +199,7 @@ export function toSessionRow(session: SessionRecord): Insertable<SessionsTable> 
 export function toSessionWithUser(row: SessionWithUserRow): SessionWithUser {
   return {
     user: toUser(row),
-    session: {
-      id: row.session_id,
-      userId: row.user_id,
-      secretHash: row.secret_hash,
-      device: row.device,
-      createdAt: toDate(row.created_at),
-      lastUsedAt: toDate(row.last_used_at),
-      expiresAt: toDate(row.expires_at),
-      revokedAt: toDateOrNull(row.revoked_at),
-    },
+    session: sessionOf(row, row.session_id),
   }
 }
 
