@@ -47,3 +47,26 @@ describe('POST /auth/introspect', () => {
     expect((await introspect(alice.token, `Bearer ${SECRET}x`)).statusCode).toBe(401)
   })
 })
+
+describe('malformed bodies on the JWT and introspection routes get a clear 400', () => {
+  test.each([
+    ['/auth/jwt/create', { email: 'a@example.com' }],
+    ['/auth/jwt/create', { email: 5, password: 'x' }],
+    ['/auth/jwt/create', { password: 'no identifier given' }],
+    ['/auth/jwt/verify', {}],
+    ['/auth/jwt/verify', { token: ['x'] }],
+    ['/auth/jwt/verify', { token: 'x', extra: 1 }],
+    ['/auth/introspect', {}],
+    ['/auth/introspect', { token: null }],
+  ])('POST %s %j → 400 validation_failed', async (url, payload) => {
+    const response = await server.app.inject({ method: 'POST', url, payload, headers: { authorization: `Bearer ${SECRET}` } })
+    expect(response.statusCode, response.body).toBe(400)
+    expect(response.headers['content-type']).toContain('application/problem+json')
+    expect(response.json().code).toBe('validation_failed')
+  })
+
+  test('malformed JSON on /auth/jwt/verify → 400, not 500', async () => {
+    const response = await server.app.inject({ method: 'POST', url: '/auth/jwt/verify', payload: '{"token":', headers: { 'content-type': 'application/json' } })
+    expect(response.statusCode).toBe(400)
+  })
+})
