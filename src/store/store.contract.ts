@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { at, DAY, newSession, newUser, T0 } from './fixtures.contract.js'
 import type { NewUser, SessionRecord, Store, UserRecord } from './store.js'
+import { describeAuditStoreContract } from './audit-store.contract.js'
+import { describeImportStoreContract } from './import-store.contract.js'
+import { describeSocialStoreContract } from './social-store.contract.js'
 import { describeTokenStoreContract } from './token-store.contract.js'
 
 /** A store under test and how to dispose of it. */
@@ -360,6 +363,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     })
 
     describeTokenStoreContract(() => store)
+    describeAuditStoreContract(() => store)
+    describeSocialStoreContract(() => store)
+    describeImportStoreContract(() => store)
 
     describe('settings and health', () => {
       it('putSettingIfAbsent() keeps the first value written and returns it', async () => {

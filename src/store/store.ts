@@ -42,9 +42,14 @@ export interface SessionRecord {
   device: string
   createdAt: Date
   lastUsedAt: Date
-  /** When the session dies unless used: min(lastUsedAt + idle TTL, createdAt + max age). */
+  /** When the session dies unless used: min(lastUsedAt + idle TTL, (importedAt ?? createdAt) + max age). */
   expiresAt: Date
   revokedAt: Date | null
+  /**
+   * When the session was imported (a DRF key, whose `createdAt` is DRF's `created`): its
+   * absolute lifetime counts from here. Absent (or null) for sessions Tessera started.
+   */
+  importedAt?: Date | null
 }
 
 /** The row the hot path needs: a session and its user in one read. */
@@ -95,6 +100,95 @@ export interface OneTimeTokenRecord {
   createdAt: Date
   expiresAt: Date
   usedAt: Date | null
+}
+
+/** One row of the append-only audit log, as the core writes it. */
+export interface NewAuditEvent {
+  at: Date
+  /** The event's name (`login.succeeded`, `admin.action`, …); only the core writes it. */
+  kind: string
+  /** The account the event is about, when there is one. */
+  userId: number | null
+  /** Who acted on `userId` when it was someone else (staff). */
+  actorId: number | null
+  /** The client's address, when the event came from a request. */
+  address: string | null
+  /** The event's other facts; never a secret (no token, hash or password). */
+  detail: Record<string, unknown>
+}
+
+/** An audit row as stored: ids grow with every insert and are never reused. */
+export interface AuditEventRecord extends NewAuditEvent {
+  id: number
+}
+
+/** Filters of an audit listing: newest first, keyset pagination by id. */
+export interface AuditEventQuery {
+  userId?: number
+  kind?: string
+  /** Only rows with `id` less than this. */
+  beforeId?: number
+  limit: number
+}
+
+/** A user's account at an external identity provider (social login), linked to a Tessera user. */
+export interface SocialIdentityRecord {
+  id: number
+  userId: number
+  /** The configured provider's id (`google`, `github`, …). */
+  provider: string
+  /** The provider's stable id of the account (OIDC `sub`; GitHub's numeric user id). */
+  subject: string
+  /** The e-mail the provider last gave, if any; it may differ from the user's own. */
+  email: string | null
+  /** Whether the provider said it has verified `email`. */
+  emailVerified: boolean
+  createdAt: Date
+  lastUsedAt: Date
+}
+
+/** The fields a new social identity is created with; the engine assigns `id`. */
+export type NewSocialIdentity = Omit<SocialIdentityRecord, 'id'>
+
+/** What a social code is for: finishing a sign-in (exchanged for a session) or starting a link. */
+export type SocialCodePurpose = 'sign_in' | 'link'
+
+/** A short-lived, single-use code that hands a social-login flow between browser and app, stored hashed. */
+export interface SocialCodeRecord {
+  /** SHA-256 (hex) of the code; the primary key. */
+  codeHash: string
+  purpose: SocialCodePurpose
+  userId: number
+  provider: string
+  /** The device the session made from a `sign_in` code is named after ('' for `link`). */
+  device: string
+  /** S256 PKCE challenge the exchange must answer with its verifier, when the app sent one. */
+  challenge: string | null
+  createdAt: Date
+  expiresAt: Date
+}
+
+/** What `deleteSocialIdentity` did. */
+export type SocialIdentityDeletion = 'deleted' | 'not_found' | 'last'
+
+/** A user to import from Django, and the Django id it comes from. */
+export interface NewDjangoUser {
+  djangoId: number
+  /** With `id` equal to `djangoId` when that id is free in Tessera, without one otherwise. */
+  user: NewUser
+}
+
+/** Which Tessera user a Django user was imported as; `userId` is null once that user was deleted. */
+export interface DjangoUserLink {
+  djangoId: number
+  userId: number | null
+}
+
+/** The keys an import checks a batch of users against. */
+export interface UserKeys {
+  ids: number[]
+  emailKeys: string[]
+  usernameKeys: string[]
 }
 
 export interface Store {
@@ -153,6 +247,51 @@ export interface Store {
   markOneTimeTokenUsed(tokenHash: string, at: Date): Promise<boolean>
   /** Deletes one-time tokens that expired before `before`; returns how many. */
   deleteExpiredOneTimeTokens(before: Date): Promise<number>
+
+  /** Appends audit rows in one multi-row insert (chunked only past the engines' parameter limits). */
+  appendAuditEvents(events: NewAuditEvent[]): Promise<void>
+  /** Audit rows matching `query`, newest (highest id) first, at most `query.limit`. */
+  listAuditEvents(query: AuditEventQuery): Promise<AuditEventRecord[]>
+  /** Deletes audit rows recorded before `before`; returns how many. */
+  deleteAuditEventsBefore(before: Date): Promise<number>
+
+  /** Inserts a social identity; null when its (provider, subject) is already linked to someone. */
+  insertSocialIdentity(identity: NewSocialIdentity): Promise<SocialIdentityRecord | null>
+  findSocialIdentity(provider: string, subject: string): Promise<SocialIdentityRecord | null>
+  /** A user's social identities, oldest first. */
+  listSocialIdentities(userId: number): Promise<SocialIdentityRecord[]>
+  /** Records a sign-in with an identity: the e-mail the provider gave now, and when; null when it is gone. */
+  touchSocialIdentity(
+    id: number,
+    seen: Pick<SocialIdentityRecord, 'email' | 'emailVerified' | 'lastUsedAt'>,
+  ): Promise<SocialIdentityRecord | null>
+  /**
+   * Deletes the user's identity `id`. With `keepLast`, atomically refuses ('last') when it is the
+   * user's only one, so concurrent unlinks cannot remove the last way to sign in.
+   */
+  deleteSocialIdentity(id: number, userId: number, keepLast: boolean): Promise<SocialIdentityDeletion>
+  insertSocialCode(code: SocialCodeRecord): Promise<void>
+  /**
+   * Deletes and returns the code when it exists for `purpose` and has not expired at `now`;
+   * atomically, so of concurrent takers exactly one gets it.
+   */
+  takeSocialCode(codeHash: string, purpose: SocialCodePurpose, now: Date): Promise<SocialCodeRecord | null>
+  /** Deletes social codes that expired before `before`; returns how many. */
+  deleteExpiredSocialCodes(before: Date): Promise<number>
+
+  /** The links of those of `djangoIds` that were imported before (`tessera import-django`). */
+  findDjangoUserLinks(djangoIds: number[]): Promise<DjangoUserLink[]>
+  /** Users holding any of the given ids, e-mail keys or username keys (an import's conflict check). */
+  findUsersByAnyKey(keys: UserKeys): Promise<UserRecord[]>
+  /**
+   * Inserts users imported from Django and links each to its Django id, all in one transaction
+   * (nothing is written when one is refused); returns the users' Tessera ids, in order.
+   */
+  insertDjangoUsers(users: NewDjangoUser[]): Promise<number[]>
+  /** Those of `secretHashes` that were imported as DRF keys before, whatever became of their sessions. */
+  findImportedTokenHashes(secretHashes: string[]): Promise<string[]>
+  /** Inserts sessions imported from DRF keys and records each key's hash as imported, in one transaction. */
+  insertDjangoSessions(sessions: SessionRecord[]): Promise<number>
 
   /** A value the server keeps for itself (cookie secrets, signing keys), or null. */
   getSetting(key: string): Promise<string | null>

@@ -2,7 +2,10 @@ import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely'
 import { rankFirst } from '../rank-first.js'
 import type { Store, UniqueConflict, UserWriteResult } from '../store.js'
 import { insertChunked, MAX_ROWS_PER_STATEMENT, runsBy } from './insert-chunked.js'
+import { createKyselyAuditStore } from './kysely-audit-store.js'
+import { createKyselyImportStore } from './kysely-import-store.js'
 import { createKyselySettingsStore } from './kysely-settings-store.js'
+import { createKyselySocialStore } from './kysely-social-store.js'
 import { createKyselyTokenStore } from './kysely-token-store.js'
 import {
   toSession,
@@ -52,6 +55,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       'sessions.last_used_at',
       'sessions.expires_at',
       'sessions.revoked_at',
+      'sessions.imported_at',
     ])
     .where('sessions.secret_hash', '=', '')
     .compile().sql
@@ -284,6 +288,9 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
 
     ...createKyselySettingsStore(db),
     ...createKyselyTokenStore(db),
+    ...createKyselySocialStore(db),
+    ...createKyselyAuditStore(db),
+    ...createKyselyImportStore(db, options),
 
     async ping() {
       await sql`select 1`.execute(db)

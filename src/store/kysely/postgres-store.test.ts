@@ -64,7 +64,7 @@ if (serverUrl === null) {
     })
     const { db, storeOptions } = openPostgresEngine((await contractDatabase).url)
     // DELETE, not TRUNCATE, which costs a hundred milliseconds of new files and fsyncs per test.
-    for (const table of ['refresh_tokens', 'one_time_tokens', 'sessions', 'users', 'settings'] as const) {
+    for (const table of ['refresh_tokens', 'one_time_tokens', 'sessions', 'users', 'settings', 'audit_events', 'django_users', 'django_tokens'] as const) {
       await db.deleteFrom(table).execute()
     }
     await sql`select setval(pg_get_serial_sequence('users', 'id'), 1, false)`.execute(db)
@@ -152,7 +152,7 @@ if (serverUrl === null) {
       const url = await freshDatabase()
       const db = openPostgres(url)
       expect(await migrateToLatest(db)).toEqual({
-        applied: ['0001-users', '0002-sessions', '0003-settings', '0004-refresh-tokens', '0005-one-time-tokens'],
+        applied: ['0001-users', '0002-sessions', '0003-settings', '0004-refresh-tokens', '0005-one-time-tokens', '0006-audit-log', '0007-social-identities', '0008-django-import'],
       })
       expect(await migrateToLatest(db)).toEqual({ applied: [] })
       await db.destroy()

@@ -6,6 +6,7 @@ import type {
   RefreshTokenRecord,
   SessionRecord,
   SessionWithUser,
+  SocialCodePurpose,
   UserPatch,
   UserRecord,
 } from '../store.js'
@@ -51,6 +52,8 @@ export interface SessionsTable {
   last_used_at: EpochMillis
   expires_at: EpochMillis
   revoked_at: EpochMillis | null
+  /** Set on sessions imported from DRF keys (migration 0008). */
+  imported_at: EpochMillis | null
 }
 
 /** The `settings` table: values the server generates for itself (keys, secrets). */
@@ -81,6 +84,57 @@ export interface OneTimeTokensTable {
   used_at: EpochMillis | null
 }
 
+/** The `audit_events` table: the append-only log of auth events, newest by highest id. */
+export interface AuditEventsTable {
+  id: Generated<number>
+  at: EpochMillis
+  kind: string
+  user_id: number | null
+  actor_id: number | null
+  address: string | null
+  /** A JSON object. */
+  detail: string
+}
+
+/** The `social_identities` table: a user's accounts at external identity providers. */
+export interface SocialIdentitiesTable {
+  id: Generated<number>
+  user_id: number
+  provider: string
+  subject: string
+  email: string | null
+  email_verified: Flag
+  created_at: EpochMillis
+  last_used_at: EpochMillis
+}
+
+/** The `social_codes` table: single-use codes of the social browser flow, stored hashed. */
+export interface SocialCodesTable {
+  code_hash: string
+  /** A plain text column; only the store writes it, and only with a `SocialCodePurpose`. */
+  purpose: SocialCodePurpose
+  user_id: number
+  provider: string
+  device: string
+  challenge: string | null
+  created_at: EpochMillis
+  expires_at: EpochMillis
+}
+
+/** The `django_users` table: which Tessera user each imported Django user became. */
+export interface DjangoUsersTable {
+  django_id: number
+  /** Null once the Tessera user was deleted; the row stays so a second import skips them. */
+  user_id: number | null
+  imported_at: EpochMillis
+}
+
+/** The `django_tokens` table: the SHA-256 of every DRF key ever imported. */
+export interface DjangoTokensTable {
+  secret_hash: string
+  imported_at: EpochMillis
+}
+
 /** The Kysely view of Tessera's database. */
 export interface Database {
   users: UsersTable
@@ -88,6 +142,11 @@ export interface Database {
   settings: SettingsTable
   refresh_tokens: RefreshTokensTable
   one_time_tokens: OneTimeTokensTable
+  django_users: DjangoUsersTable
+  django_tokens: DjangoTokensTable
+  audit_events: AuditEventsTable
+  social_identities: SocialIdentitiesTable
+  social_codes: SocialCodesTable
 }
 
 /** The hot path's row: a user's columns beside its session's, the session's id renamed. */
@@ -169,7 +228,7 @@ export function toSession(row: Selectable<SessionsTable>): SessionRecord {
 
 /** A session record from its columns and its id (named `session_id` in the joined hot-path row). */
 function sessionOf(row: Omit<Selectable<SessionsTable>, 'id'>, id: string): SessionRecord {
-  return {
+  const session: SessionRecord = {
     id,
     userId: row.user_id,
     secretHash: row.secret_hash,
@@ -179,6 +238,9 @@ function sessionOf(row: Omit<Selectable<SessionsTable>, 'id'>, id: string): Sess
     expiresAt: toDate(row.expires_at),
     revokedAt: toDateOrNull(row.revoked_at),
   }
+  // Only imported sessions carry the field (see SessionRecord.importedAt).
+  if (row.imported_at !== null && row.imported_at !== undefined) session.importedAt = toDate(row.imported_at)
+  return session
 }
 
 /** The `sessions` row for a session record. */
@@ -192,6 +254,7 @@ export function toSessionRow(session: SessionRecord): Insertable<SessionsTable> 
     last_used_at: session.lastUsedAt.getTime(),
     expires_at: session.expiresAt.getTime(),
     revoked_at: toMillisOrNull(session.revokedAt),
+    imported_at: toMillisOrNull(session.importedAt ?? null),
   }
 }
 

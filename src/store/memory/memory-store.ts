@@ -1,5 +1,8 @@
 import { rankFirst } from '../rank-first.js'
 import type { NewUser, SessionRecord, Store, UserRecord, UserWriteResult } from '../store.js'
+import { createMemoryAuditTable } from './memory-audit-store.js'
+import { createMemoryImportTables } from './memory-import-store.js'
+import { createMemorySocialTables } from './memory-social-store.js'
 import { createMemoryTokenTables } from './memory-token-store.js'
 
 /**
@@ -14,6 +17,8 @@ export function createMemoryStore(): Store {
   const idBySecretHash = new Map<string, string>()
   const settings = new Map<string, string>()
   const tokens = createMemoryTokenTables({ hasSession: (id) => sessions.has(id), hasUser: (id) => users.has(id) })
+  const audit = createMemoryAuditTable()
+  const social = createMemorySocialTables({ hasUser: (id) => users.has(id) })
   let lastUserId = 0
 
   /** A conflict for `user`, ignoring the user's own row (`selfId`) as an update must. */
@@ -45,6 +50,18 @@ export function createMemoryStore(): Store {
     sessions.set(session.id, copySession(session))
     idBySecretHash.set(session.secretHash, session.id)
   }
+
+  const imports = createMemoryImportTables({
+    userById: (id) => {
+      const user = users.get(id)
+      return user && copyUser(user)
+    },
+    userIdByEmailKey: (emailKey) => idByEmailKey.get(emailKey),
+    userIdByUsernameKey: (usernameKey) => idByUsernameKey.get(usernameKey),
+    hasSecretHash: (secretHash) => idBySecretHash.has(secretHash),
+    addUser,
+    addSession,
+  })
 
   /** Revokes the live sessions `pick` chooses, at `at`; returns their ids. */
   const revokeWhere = (at: Date, pick: (session: SessionRecord) => boolean): string[] => {
@@ -238,6 +255,9 @@ export function createMemoryStore(): Store {
     },
 
     ...tokens.methods,
+    ...social.methods,
+    ...audit.methods,
+    ...imports.methods,
 
     async ping() {},
 
@@ -249,6 +269,9 @@ export function createMemoryStore(): Store {
       idBySecretHash.clear()
       settings.clear()
       tokens.clear()
+      social.clear()
+      audit.clear()
+      imports.clear()
     },
   }
 }
@@ -285,5 +308,7 @@ function copySession(session: SessionRecord): SessionRecord {
     lastUsedAt: new Date(session.lastUsedAt),
     expiresAt: new Date(session.expiresAt),
     revokedAt: session.revokedAt && new Date(session.revokedAt),
+    // Only imported sessions carry the field, as the SQL engines read them.
+    ...(session.importedAt ? { importedAt: new Date(session.importedAt) } : {}),
   }
 }
