@@ -43,6 +43,8 @@ export async function openTessera(
     ...(services.mailer ? { mailer: services.mailer } : {}),
   })
   const close = async (): Promise<void> => {
+    // A CLI command's events (a deactivation, say) reach the audit log before the store closes.
+    await tessera.flushAudit()
     // Redis first: invalidations still unpublished go out before the process lets go.
     await redis?.close()
     await store.close()

@@ -12,6 +12,10 @@ export type TesseraErrorCode =
   | 'unsupported_media_type'
   | 'throttled'
   | 'service_unavailable'
+  | 'social_login_failed'
+  | 'social_account_conflict'
+  | 'last_sign_in_method'
+  | 'provider_unavailable'
   | 'internal_error'
 
 /** A domain failure the caller must handle; `code` is stable, `message` is for people. */

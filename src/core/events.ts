@@ -12,19 +12,58 @@ export type RevokeReason =
   | 'admin'
   | 'refresh_reused'
 
-/** Every event the core emits, with its payload (the tutorials' post_save signals, and more). */
+/** What staff did to another account; carried by `admin.action`. */
+export type AdminAction =
+  | 'user_updated'
+  | 'sessions_revoked'
+  | 'session_revoked'
+  | 'token_created'
+  | 'password_reset_sent'
+  | 'password_unusable'
+
+/** Login identifiers longer than this are cut in `login.failed` (an e-mail is at most 254). */
+export const IDENTIFIER_MAX = 254
+
+/**
+ * Every event the core emits, with its payload (the tutorials' post_save signals, and more).
+ * `address` is the client's address where the core was told it (logins, registration, resets,
+ * staff actions); no payload ever carries a token, a token's hash or a password.
+ */
 export interface TesseraEvents {
-  'user.created': { user: PublicUser }
+  'user.created': { user: PublicUser; address?: string | undefined }
+  /** `changed` names the fields, never their values. */
   'user.updated': { user: PublicUser; changed: string[] }
-  'session.created': { userId: number; sessionId: string; device: string }
+  'session.created': { userId: number; sessionId: string; device: string; address?: string | undefined }
   'session.revoked': { userId: number; sessionIds: string[]; reason: RevokeReason }
   'token.rotated': { userId: number; sessionId: string }
   'login.succeeded': { userId: number; address: string | undefined }
-  'login.failed': { identifier: string; address: string | undefined; reason: 'invalid_credentials' | 'throttled' | 'email_unverified' }
+  /**
+   * `identifier` is what was typed (case-folded, at most `IDENTIFIER_MAX` characters), as Django
+   * logs it; `userId` is the account it names, when it names one.
+   */
+  'login.failed': {
+    identifier: string
+    userId?: number | null
+    address: string | undefined
+    reason: 'invalid_credentials' | 'throttled' | 'email_unverified'
+  }
   'password.changed': { userId: number }
-  'password.reset_requested': { userId: number }
+  'password.reset_requested': { userId: number; address?: string | undefined }
+  /** A reset link was used: the password is new and every session has ended. */
+  'password.reset': { userId: number; address: string | undefined }
   'email.verification_requested': { userId: number }
   'email.verified': { userId: number; email: string }
+  /** Staff (`actorId`) acted on another account (`userId`); `detail` never holds a secret. */
+  'admin.action': {
+    actorId: number
+    address: string | undefined
+    action: AdminAction
+    userId: number
+    detail?: Record<string, string | number | boolean>
+  }
+  /** A social identity was linked: at a first sign-in (`sign_up`), to the account with its verified e-mail (`email_match`), or by the signed-in user (`link`). */
+  'social.linked': { userId: number; provider: string; identityId: number; via: 'sign_up' | 'email_match' | 'link' }
+  'social.unlinked': { userId: number; provider: string; identityId: number }
 }
 
 export type TesseraEventName = keyof TesseraEvents

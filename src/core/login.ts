@@ -1,6 +1,7 @@
 import type { UserRecord } from '../store/store.js'
 import type { CoreContext } from './context.js'
 import { TesseraError, ThrottledError } from './errors.js'
+import { IDENTIFIER_MAX } from './events.js'
 import { identityKey, looksLikeEmail } from './identity.js'
 import { hashPassword, verifyDummyPassword, verifyPassword } from './passwords.js'
 import { clearAttempts, forgiveAttempt, takeAttempt, type Throttle } from './throttle.js'
@@ -33,13 +34,16 @@ export async function verifyLogin(ctx: CoreContext, attempt: LoginAttempt): Prom
   const accountKey = accountKeyOf(user, key)
   const address: Throttle | null =
     ctx.settings.addressThrottle && attempt.address ? { limit: ctx.settings.addressThrottle, prefix: ADDRESS } : null
+  // What failures report: the identifier as Django logs it (never the password), cut so a huge
+  // one cannot bloat the audit log, and the account it names, when it names one.
+  const failed = { identifier: key.slice(0, IDENTIFIER_MAX), userId: user?.id ?? null, address: attempt.address }
   try {
     // Every attempt is counted before the password is checked, and the count taken back on success.
     if (account) await takeAttempt(ctx.counters, account, accountKey, now)
     if (address) await takeAttempt(ctx.counters, address, attempt.address!, now)
   } catch (error) {
     if (error instanceof ThrottledError) {
-      ctx.events.emit('login.failed', { identifier: key, address: attempt.address, reason: 'throttled' })
+      ctx.events.emit('login.failed', { ...failed, reason: 'throttled' })
     }
     throw error
   }
@@ -51,7 +55,7 @@ export async function verifyLogin(ctx: CoreContext, attempt: LoginAttempt): Prom
   else await verifyDummyPassword(attempt.password)
 
   if (!user || !ok || !user.isActive) {
-    ctx.events.emit('login.failed', { identifier: key, address: attempt.address, reason: 'invalid_credentials' })
+    ctx.events.emit('login.failed', { ...failed, reason: 'invalid_credentials' })
     throw new TesseraError('invalid_credentials', INVALID_CREDENTIALS)
   }
 
@@ -60,7 +64,7 @@ export async function verifyLogin(ctx: CoreContext, attempt: LoginAttempt): Prom
   // Said only after the password proved right, so it tells nothing to someone guessing; the
   // person can verify through a reset link, which proves the mailbox as well.
   if (ctx.settings.requireVerifiedEmail && !user.emailVerified) {
-    ctx.events.emit('login.failed', { identifier: key, address: attempt.address, reason: 'email_unverified' })
+    ctx.events.emit('login.failed', { ...failed, reason: 'email_unverified' })
     throw new TesseraError('permission_denied', EMAIL_NOT_VERIFIED)
   }
   const patch: Partial<UserRecord> = { lastLogin: now }

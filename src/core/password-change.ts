@@ -40,7 +40,20 @@ export async function storePassword(
   keepSessionId?: string,
   extra: UserPatch = {},
 ): Promise<UserRecord> {
-  const passwordHash = await hashPassword(password)
+  return storePasswordHash(ctx, user, await hashPassword(password), keepSessionId, extra)
+}
+
+/**
+ * `storePassword` with the hash already made, or an unusable marker (`makeUnusablePassword`):
+ * whatever the hash, it counts as a password change, with the same consequences.
+ */
+export async function storePasswordHash(
+  ctx: CoreContext,
+  user: UserRecord,
+  passwordHash: string,
+  keepSessionId?: string,
+  extra: UserPatch = {},
+): Promise<UserRecord> {
   const result = await ctx.store.updateUser(user.id, { ...extra, passwordHash, passwordChangedAt: ctx.clock.now() })
   if (!result) throw new TesseraError('not_found', 'No such user.')
   if (!result.ok) throw new TesseraError('internal_error', `Unexpected ${result.conflict} conflict while setting a password.`)

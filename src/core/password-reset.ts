@@ -43,23 +43,37 @@ export async function requestPasswordReset(ctx: CoreContext, email: string, addr
   if (ctx.settings.addressThrottle && address) {
     await takeAttempt(ctx.counters, { limit: ctx.settings.addressThrottle, prefix: ADDRESS_PREFIX }, address, now)
   }
-  await takeAttempt(ctx.counters, { limit: RESET_EMAIL_LIMIT, prefix: EMAIL_PREFIX }, key, now)
+  await countResetMail(ctx, key)
 
   const user = await ctx.store.findUserByEmailKey(key)
   if (!user || !user.isActive || user.passwordHash.startsWith(UNUSABLE_PASSWORD_PREFIX)) return
   // Both paths have done the same work (one indexed read) when the request is answered; the
   // token's insert and the mail, which only a known address costs, come after the answer.
-  runInBackground(ctx, 'mail: password reset', async () => {
-    const token = await issueOneTimeToken(ctx, user, 'password_reset', ctx.settings.resetTtlSeconds)
-    ctx.events.emit('password.reset_requested', { userId: user.id })
-    await ctx.mailer.send(passwordResetMail({
-      to: user.email,
-      username: user.username,
-      link: resetLink(ctx, token),
-      ttlSeconds: ctx.settings.resetTtlSeconds,
-      site: siteName(ctx.settings.publicUrl),
-    }))
-  })
+  runInBackground(ctx, 'mail: password reset', () => mailResetLink(ctx, user, address))
+}
+
+/**
+ * Counts one reset mail to the e-mail whose key is `emailKey` against `RESET_EMAIL_LIMIT`, which
+ * every sender shares (the form, staff); throws `ThrottledError` past it.
+ */
+export async function countResetMail(ctx: CoreContext, emailKey: string): Promise<void> {
+  await takeAttempt(ctx.counters, { limit: RESET_EMAIL_LIMIT, prefix: EMAIL_PREFIX }, emailKey, ctx.clock.now())
+}
+
+/**
+ * Issues a reset token for `user`, emits `password.reset_requested` (with the requester's
+ * `address`) and mails the link; rejects when the token cannot be stored or the mail not sent.
+ */
+export async function mailResetLink(ctx: CoreContext, user: UserRecord, address?: string): Promise<void> {
+  const token = await issueOneTimeToken(ctx, user, 'password_reset', ctx.settings.resetTtlSeconds)
+  ctx.events.emit('password.reset_requested', { userId: user.id, address })
+  await ctx.mailer.send(passwordResetMail({
+    to: user.email,
+    username: user.username,
+    link: resetLink(ctx, token),
+    ttlSeconds: ctx.settings.resetTtlSeconds,
+    site: siteName(ctx.settings.publicUrl),
+  }))
 }
 
 /** The link a reset mail carries for `token`: `resetUrl` filled in, or Tessera's own page. */
@@ -71,15 +85,18 @@ export function resetLink(ctx: CoreContext, token: string): string {
  * Finishes a reset: sets `newPassword` for the token's user and revokes every session. The token
  * is spent only once the new password passes the validators, so a person who chose a weak one can
  * try again with the same link. Following the link proves the mailbox is the user's, so the
- * e-mail counts as verified from then on. Throws `invalid_one_time_token` or `ValidationError`.
+ * e-mail counts as verified from then on; `password.reset` tells who, from `address`. Throws
+ * `invalid_one_time_token` or `ValidationError`.
  */
-export async function confirmPasswordReset(ctx: CoreContext, token: string, newPassword: string): Promise<UserRecord> {
+export async function confirmPasswordReset(ctx: CoreContext, token: string, newPassword: string, address?: string): Promise<UserRecord> {
   const live = await findLiveOneTimeToken(ctx, token, 'password_reset')
   if (!live) throw invalidOneTimeToken()
   const errors: FieldErrors = {}
   addPasswordErrors(ctx, live.user, newPassword, 'newPassword', errors)
   if (Object.keys(errors).length > 0) throw new ValidationError(errors)
   await spendOneTimeToken(ctx, live)
-  const user = await storePassword(ctx, live.user, newPassword)
-  return user.emailVerified ? user : applyUserPatch(ctx, user, { emailVerified: true })
+  const stored = await storePassword(ctx, live.user, newPassword)
+  const user = stored.emailVerified ? stored : await applyUserPatch(ctx, stored, { emailVerified: true })
+  ctx.events.emit('password.reset', { userId: user.id, address })
+  return user
 }

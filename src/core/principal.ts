@@ -25,6 +25,7 @@ export type CredentialCheck =
 export interface CachedSession {
   user: PrincipalUser
   sessionId: string
+  /** When the session's absolute lifetime began, in epoch ms: its creation, or its import (an imported DRF key). */
   createdAt: number
   /** `lastUsedAt` as last written to the store, in epoch ms. */
   persistedLastUsedAt: number

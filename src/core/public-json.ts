@@ -1,4 +1,4 @@
-import type { SessionRecord, UserRecord } from '../store/store.js'
+import type { SessionRecord, SocialIdentityRecord, UserRecord } from '../store/store.js'
 
 /** A user as every face may show it: no hash, times as ISO strings. */
 export interface PublicUser {
@@ -47,5 +47,27 @@ export function toPublicSession(session: SessionRecord, currentSessionId?: strin
     lastUsedAt: session.lastUsedAt.toISOString(),
     expiresAt: session.expiresAt.toISOString(),
     current: session.id === currentSessionId,
+  }
+}
+
+/** A linked social identity as its owner may see it. */
+export interface PublicSocialIdentity {
+  id: number
+  provider: string
+  email: string | null
+  emailVerified: boolean
+  createdAt: string
+  lastUsedAt: string
+}
+
+/** The public view of a social identity: which provider and address, not the provider's account id. */
+export function toPublicSocialIdentity(identity: SocialIdentityRecord): PublicSocialIdentity {
+  return {
+    id: identity.id,
+    provider: identity.provider,
+    email: identity.email,
+    emailVerified: identity.emailVerified,
+    createdAt: identity.createdAt.toISOString(),
+    lastUsedAt: identity.lastUsedAt.toISOString(),
   }
 }

@@ -22,13 +22,19 @@ export function deviceName(device: string | undefined, userAgent: string | undef
   return raw.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, DEVICE_MAX)
 }
 
-/** When a session used at `lastUsedAt` dies: the idle limit, capped by the absolute one. */
+/**
+ * When a session used at `lastUsedAt` dies: the idle limit, capped by the absolute one counted
+ * from `createdAt` (for an imported session, from its import).
+ */
 export function sessionExpiry(ctx: CoreContext, createdAt: Date, lastUsedAt: Date): Date {
   return new Date(expiryMs(ctx, createdAt.getTime(), lastUsedAt.getTime()))
 }
 
-/** Starts a session for `user` on `device` and returns its token; the oldest beyond the cap go. */
-export async function createSession(ctx: CoreContext, user: UserRecord, device: string): Promise<IssuedToken> {
+/**
+ * Starts a session for `user` on `device` and returns its token; the oldest beyond the cap go.
+ * `address`, the client that asked (a login's), goes into `session.created` for the audit log.
+ */
+export async function createSession(ctx: CoreContext, user: UserRecord, device: string, address?: string): Promise<IssuedToken> {
   const now = ctx.clock.now()
   const { token, secretHash } = generateToken()
   const session: SessionRecord = {
@@ -42,7 +48,7 @@ export async function createSession(ctx: CoreContext, user: UserRecord, device: 
     revokedAt: null,
   }
   await ctx.store.insertSession(session)
-  ctx.events.emit('session.created', { userId: user.id, sessionId: session.id, device })
+  ctx.events.emit('session.created', { userId: user.id, sessionId: session.id, device, address })
   const dropped = await ctx.store.revokeSessionsBeyond(user.id, ctx.settings.maxSessionsPerUser, now, session.id)
   forgetRevoked(ctx, user.id, dropped, 'session_cap')
   return { token, session }
@@ -120,7 +126,8 @@ function cachedSession(session: SessionRecord, user: UserRecord): CachedSession 
   return {
     user: principalUser(user),
     sessionId: session.id,
-    createdAt: session.createdAt.getTime(),
+    // An imported DRF key keeps DRF's `created` for display; its lifetime counts from the import.
+    createdAt: (session.importedAt ?? session.createdAt).getTime(),
     persistedLastUsedAt: session.lastUsedAt.getTime(),
   }
 }

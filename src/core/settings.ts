@@ -46,6 +46,8 @@ export interface TesseraSettings {
   verifyUrl: string | null
   /** Refuse logins until the e-mail is verified. @default false */
   requireVerifiedEmail: boolean
+  /** Audit rows older than this are deleted by `tessera cleartokens`. @default 90 days */
+  auditRetentionSeconds: number
 }
 
 const DAY = 86_400
@@ -71,6 +73,7 @@ export const DEFAULT_SETTINGS: Readonly<TesseraSettings> = Object.freeze({
   resetUrl: null,
   verifyUrl: null,
   requireVerifiedEmail: false,
+  auditRetentionSeconds: 90 * DAY,
 })
 
 /** `overrides` laid over the defaults, checked once so a bad value fails at start, not per request. */
@@ -78,7 +81,7 @@ export function resolveSettings(overrides: Partial<TesseraSettings> = {}): Reado
   const settings = { ...DEFAULT_SETTINGS, ...overrides }
   const positive = [
     'tokenIdleSeconds', 'tokenMaxAgeSeconds', 'touchIntervalSeconds', 'maxSessionsPerUser', 'accessTtlSeconds',
-    'refreshTtlSeconds', 'conduitTokenTtlSeconds', 'resetTtlSeconds', 'verifyTtlSeconds',
+    'refreshTtlSeconds', 'conduitTokenTtlSeconds', 'resetTtlSeconds', 'verifyTtlSeconds', 'auditRetentionSeconds',
   ] as const
   for (const key of positive) {
     if (!Number.isFinite(settings[key]) || settings[key] <= 0) {

@@ -1,6 +1,7 @@
 import type { UserPatch, UserRecord } from '../store/store.js'
 import type { CoreContext } from './context.js'
 import { addFieldError, TesseraError, ValidationError, type FieldErrors } from './errors.js'
+import type { AdminAction } from './events.js'
 import { checkEmail, checkUsername, identityKey } from './identity.js'
 import type { PrincipalUser } from './principal.js'
 import { revokeUserSessions } from './sessions.js'
@@ -17,7 +18,19 @@ import { applyUserPatch, getUser } from './users.js'
  *   admin locking themselves out by mistake). Another admin has to do it.
  * - A superuser is always staff: granting `isSuperuser` grants `isStaff`, and `isStaff: false`
  *   on a superuser is refused unless `isSuperuser: false` goes with it.
+ * - Acting on a superuser's sessions, tokens or password (revoking, minting, a reset mail, an
+ *   unusable password) takes a superuser; seeing their sessions does not.
+ * - Every change is announced as `admin.action`, with who acted and from where (the audit log).
  */
+
+/** Who acts on another account, and from where (for the rules and the audit log). */
+export interface StaffActor {
+  user: PrincipalUser
+  address: string | undefined
+}
+
+/** What an action on a user's sessions, tokens or password needs (see `checkStaffSessionAccess`). */
+export type StaffAccess = 'read' | 'revoke' | 'mint'
 
 /** Fields staff may change on an account. */
 export interface StaffUserChanges {
@@ -48,9 +61,34 @@ export const USER_PAGE_DEFAULT = 50
 export const USER_PAGE_MAX = 200
 
 const DENIED = 'You do not have permission to perform this action.'
+/** The fields `updateUserAsStaff` may change, in the order `user_updated` names them. */
+const STAFF_FIELDS = ['isActive', 'isStaff', 'isSuperuser', 'email', 'username'] as const
 
 function requireStaff(actor: PrincipalUser): void {
   if (!actor.isActive || !(actor.isStaff || actor.isSuperuser)) throw new TesseraError('permission_denied', DENIED)
+}
+
+/**
+ * The user `userId` once `actor` is known to be staff and allowed `access` to them. Staff is
+ * checked first, so that someone who is not cannot tell which ids exist. Throws
+ * `permission_denied` or `not_found`.
+ */
+export async function staffTarget(ctx: CoreContext, actor: StaffActor, userId: number, access: StaffAccess): Promise<UserRecord> {
+  requireStaff(actor.user)
+  const target = await getUser(ctx, userId)
+  checkStaffSessionAccess(actor.user, target, access)
+  return target
+}
+
+/** Announces what `actor` did to `userId` (the audit log subscribes). */
+export function announceAdminAction(
+  ctx: CoreContext,
+  actor: StaffActor,
+  action: AdminAction,
+  userId: number,
+  detail?: Record<string, string | number | boolean>,
+): void {
+  ctx.events.emit('admin.action', { actorId: actor.user.id, address: actor.address, action, userId, ...(detail ? { detail } : {}) })
 }
 
 /** One page of users by id; throws `ValidationError` for a limit outside 1–200. */
@@ -81,14 +119,17 @@ export async function listUsersPage(ctx: CoreContext, query: StaffUserQuery): Pr
 
 /**
  * Applies a staff member's changes to a user under the rules above. Throws `permission_denied`,
- * `not_found` or `ValidationError`; deactivation revokes every session of the user at once.
+ * `not_found` or `ValidationError`; deactivation revokes every session of the user at once. A
+ * change announces `admin.action` `user_updated` with the fields changed and their new values
+ * (flags, e-mail, username: none of them a secret).
  */
 export async function updateUserAsStaff(
   ctx: CoreContext,
-  actor: PrincipalUser,
+  staff: StaffActor,
   userId: number,
   changes: StaffUserChanges,
 ): Promise<UserRecord> {
+  const actor = staff.user
   requireStaff(actor)
   const current = await getUser(ctx, userId)
 
@@ -133,16 +174,23 @@ export async function updateUserAsStaff(
   const user = await applyUserPatch(ctx, current, patch)
   // As setUserActive: a deactivated user keeps no live session (and none made in a race survives).
   if (patch.isActive === false) await revokeUserSessions(ctx, current.id, 'user_deactivated')
+  const changed = STAFF_FIELDS.filter((field) => user[field] !== current[field])
+  if (changed.length > 0) {
+    const detail: Record<string, string | number | boolean> = { changed: changed.join(',') }
+    for (const field of changed) detail[field] = user[field]
+    announceAdminAction(ctx, staff, 'user_updated', user.id, detail)
+  }
   return user
 }
 
 /**
- * Checks that `actor` may see, revoke or mint sessions of `target`. Minting a token is acting as
- * the user, so a staff user who is not a superuser may not do it for a superuser.
+ * Checks that `actor` may see (`read`), end (`revoke`: sessions, the password) or mint sessions
+ * of `target`. Minting a token is acting as the user, so a staff user who is not a superuser may
+ * not do it for a superuser; throws `permission_denied`.
  */
-export function checkStaffSessionAccess(actor: PrincipalUser, target: UserRecord, action: 'read' | 'revoke' | 'mint'): void {
+export function checkStaffSessionAccess(actor: PrincipalUser, target: UserRecord, action: StaffAccess): void {
   requireStaff(actor)
   if (action !== 'read' && target.isSuperuser && !actor.isSuperuser) {
-    throw new TesseraError('permission_denied', "Only a superuser may act on a superuser's sessions.")
+    throw new TesseraError('permission_denied', "Only a superuser may act on a superuser's sessions, tokens or password.")
   }
 }

@@ -1,10 +1,10 @@
-import type { OneTimePurpose, SessionRecord, Store, UserRecord } from '../store/store.js'
-import { systemClock, type Clock } from './clock.js'
+import type { OneTimePurpose, SessionRecord, SocialIdentityRecord, Store, UserRecord } from '../store/store.js'
+import { addSeconds, systemClock, type Clock } from './clock.js'
 import type { CoreContext } from './context.js'
 import { TesseraError } from './errors.js'
 import { TesseraEventBus, type TesseraEventName, type TesseraEvents } from './events.js'
 import { verifyLogin, type LoginAttempt } from './login.js'
-import { noCache, type CredentialCheck, type Principal, type PrincipalCache, type PrincipalUser } from './principal.js'
+import { noCache, type CredentialCheck, type Principal, type PrincipalCache } from './principal.js'
 import {
   clearDeadSessions,
   createSession,
@@ -28,7 +28,20 @@ import { confirmEmailVerification, requestEmailVerification, type VerificationRe
 import { clearExpiredOneTimeTokens, findLiveOneTimeToken } from './one-time-tokens.js'
 import { changePassword, setPassword, updateAccount, type SetPasswordOptions } from './password-change.js'
 import { confirmPasswordReset, requestPasswordReset } from './password-reset.js'
-import { listUsersPage, updateUserAsStaff, type StaffUserChanges, type StaffUserQuery, type UserPage } from './staff.js'
+import { listUsersPage, updateUserAsStaff, type StaffActor, type StaffUserChanges, type StaffUserQuery, type UserPage } from './staff.js'
+import { createTokenAsStaff, listSessionsAsStaff, revokeSessionAsStaff, revokeUserSessionsAsStaff } from './staff-sessions.js'
+import { sendPasswordResetAsStaff, setUnusablePasswordAsStaff } from './staff-passwords.js'
+import { listAuditPage, subscribeAuditLog, type AuditPage, type AuditQuery } from './audit.js'
+import { AuditWriter, type AuditBacklog, type AuditWriterOptions } from './audit-writer.js'
+import {
+  linkSocialIdentity,
+  listSocialIdentities,
+  signInWithSocial,
+  unlinkSocialIdentity,
+  type SocialProfile,
+} from './social-accounts.js'
+import { exchangeSignInCode, issueSocialCode, takeSocialCode } from './social-codes.js'
+import { DjangoImport, type DjangoImportOptions } from './django-import.js'
 import {
   createUser,
   findUserByIdentifier,
@@ -54,6 +67,11 @@ export interface TesseraOptions {
   mailer?: Mailer
   /** Where failures that must not fail a request are reported. @default ignored */
   reportError?: (error: unknown, what: string) => void
+  /**
+   * The audit log: core events written to the store in batches, after the requests that caused
+   * them (src/core/audit.ts). `false` turns it off, for embedders who keep their own. @default on
+   */
+  audit?: boolean | AuditWriterOptions
 }
 
 /** A user, a new session and its token: what register and login hand back. */
@@ -70,6 +88,7 @@ export class Tessera {
   readonly #keyring: JwtKeyring
   readonly #access: AccessTokens
   readonly #refresh: RefreshTokens
+  readonly #audit: AuditWriter | null
 
   constructor(options: TesseraOptions) {
     const reportError = options.reportError ?? (() => {})
@@ -90,6 +109,12 @@ export class Tessera {
     )
     this.#access = new AccessTokens(this.#ctx, this.#keyring)
     this.#refresh = new RefreshTokens(this.#ctx, this.#access)
+    const audit = options.audit ?? true
+    this.#audit = audit === false ? null : new AuditWriter(options.store, reportError, audit === true ? {} : audit)
+    if (this.#audit) {
+      const writer = this.#audit
+      subscribeAuditLog(this.#ctx.events, this.#ctx.clock, (row) => writer.add(row))
+    }
   }
 
   get store(): Store {
@@ -110,10 +135,10 @@ export class Tessera {
     return this.#ctx.events.on(event, handler)
   }
 
-  /** Creates an account and its first session; throws `ValidationError`. */
-  async register(account: NewAccount, device: string): Promise<SignedIn> {
-    const user = await createUser(this.#ctx, account)
-    return { user, ...(await createSession(this.#ctx, user, device)) }
+  /** Creates an account and its first session; `address` is the client's, for the audit log. Throws `ValidationError`. */
+  async register(account: NewAccount, device: string, address?: string): Promise<SignedIn> {
+    const user = await createUser(this.#ctx, account, {}, address)
+    return { user, ...(await createSession(this.#ctx, user, device, address)) }
   }
 
   /** Creates a user with privileges (CLI, staff); throws `ValidationError`. */
@@ -129,7 +154,7 @@ export class Tessera {
   /** Checks a password login and starts a session on `device`. */
   async login(attempt: LoginAttempt, device: string): Promise<SignedIn> {
     const user = await verifyLogin(this.#ctx, attempt)
-    return { user, ...(await createSession(this.#ctx, user, device)) }
+    return { user, ...(await createSession(this.#ctx, user, device, attempt.address)) }
   }
 
   /** Checks an opaque token; never throws for a bad one. */
@@ -166,7 +191,7 @@ export class Tessera {
   /** Checks a password login and starts a JWT session: an access token and a refresh token. */
   async loginWithJwt(attempt: LoginAttempt, device: string): Promise<JwtPair & { user: UserRecord; session: SessionRecord }> {
     const user = await verifyLogin(this.#ctx, attempt)
-    const { session } = await createSession(this.#ctx, user, device)
+    const { session } = await createSession(this.#ctx, user, device, attempt.address)
     return { user, session, ...(await this.#refresh.issue(user, session)) }
   }
 
@@ -185,9 +210,12 @@ export class Tessera {
     return this.#keyring.rotate()
   }
 
-  /** Starts a new session for a user (staff and CLI token creation). */
-  createSession(user: UserRecord, device: string): Promise<IssuedToken> {
-    return createSession(this.#ctx, user, device)
+  /**
+   * Starts a new session for a user (the CLI's tokens, a face's own sign-in after `verifyLogin`);
+   * `address` is the client's, for the audit log.
+   */
+  createSession(user: UserRecord, device: string, address?: string): Promise<IssuedToken> {
+    return createSession(this.#ctx, user, device, address)
   }
 
   /** Ends the principal's session, and only it. */
@@ -290,9 +318,12 @@ export class Tessera {
     return requestPasswordReset(this.#ctx, email, address)
   }
 
-  /** Sets a new password with a reset token and revokes every session; throws `invalid_one_time_token` or `ValidationError`. */
-  confirmPasswordReset(token: string, newPassword: string): Promise<UserRecord> {
-    return confirmPasswordReset(this.#ctx, token, newPassword)
+  /**
+   * Sets a new password with a reset token and revokes every session; `address` is the client's,
+   * for the audit log. Throws `invalid_one_time_token` or `ValidationError`.
+   */
+  confirmPasswordReset(token: string, newPassword: string, address?: string): Promise<UserRecord> {
+    return confirmPasswordReset(this.#ctx, token, newPassword, address)
   }
 
   /** Mails the user a link to verify their e-mail, unless it is verified; throws `ThrottledError`. */
@@ -324,7 +355,134 @@ export class Tessera {
    * Changes a user's flags, e-mail or username on behalf of `actor` under the staff rules
    * (src/core/staff.ts); throws `permission_denied`, `not_found` or `ValidationError`.
    */
-  updateUserAsStaff(actor: PrincipalUser, userId: number, changes: StaffUserChanges): Promise<UserRecord> {
+  updateUserAsStaff(actor: StaffActor, userId: number, changes: StaffUserChanges): Promise<UserRecord> {
     return updateUserAsStaff(this.#ctx, actor, userId, changes)
+  }
+
+  /** A user's live sessions, newest first, for staff; throws `permission_denied` or `not_found`. */
+  listSessionsAsStaff(actor: StaffActor, userId: number): Promise<SessionRecord[]> {
+    return listSessionsAsStaff(this.#ctx, actor, userId)
+  }
+
+  /** Revokes one live session of a user, for staff; throws `not_found` unless it is one, or `permission_denied`. */
+  revokeSessionAsStaff(actor: StaffActor, userId: number, sessionId: string): Promise<void> {
+    return revokeSessionAsStaff(this.#ctx, actor, userId, sessionId)
+  }
+
+  /** Revokes every session of a user, for staff; returns how many. Throws `permission_denied` or `not_found`. */
+  revokeUserSessionsAsStaff(actor: StaffActor, userId: number): Promise<number> {
+    return revokeUserSessionsAsStaff(this.#ctx, actor, userId)
+  }
+
+  /**
+   * A new session and token for a user on `device`, for staff (shown once); throws
+   * `permission_denied`, `not_found`, or `ValidationError` when the account is inactive.
+   */
+  createTokenAsStaff(actor: StaffActor, userId: number, device: string): Promise<IssuedToken> {
+    return createTokenAsStaff(this.#ctx, actor, userId, device)
+  }
+
+  /**
+   * Mails a user the self-service reset link, for staff; throws `permission_denied`, `not_found`,
+   * `ValidationError` (inactive, no e-mail), `ThrottledError`, or `service_unavailable` (mail not sent).
+   */
+  sendPasswordResetAsStaff(actor: StaffActor, userId: number): Promise<void> {
+    return sendPasswordResetAsStaff(this.#ctx, actor, userId)
+  }
+
+  /**
+   * Makes a user's password unusable (Django's `set_unusable_password`), for staff: reset links
+   * die and every session ends. Throws `permission_denied` or `not_found`.
+   */
+  setUnusablePasswordAsStaff(actor: StaffActor, userId: number): Promise<UserRecord> {
+    return setUnusablePasswordAsStaff(this.#ctx, actor, userId)
+  }
+
+  /**
+   * One page of the audit log, newest first, filtered by user and kind (what this process still
+   * holds unwritten is written first). Throws `ValidationError` for a bad limit, id or kind.
+   */
+  async listAuditEvents(query: AuditQuery): Promise<AuditPage> {
+    await this.#audit?.flush()
+    return listAuditPage(this.#ctx, query)
+  }
+
+  /** Writes the audit rows still queued; the server calls it on close. Never rejects. */
+  async flushAudit(): Promise<void> {
+    await this.#audit?.flush()
+  }
+
+  /** Audit rows waiting to be written and rows dropped since the start (null when the log is off). */
+  auditBacklog(): AuditBacklog | null {
+    return this.#audit?.backlog() ?? null
+  }
+
+  /** Deletes audit rows older than `settings.auditRetentionSeconds`; returns how many. */
+  clearOldAuditEvents(): Promise<number> {
+    return this.#ctx.store.deleteAuditEventsBefore(addSeconds(this.#ctx.clock.now(), -this.#ctx.settings.auditRetentionSeconds))
+  }
+
+  /**
+   * Signs in with an external provider's account (the rules of src/core/social-accounts.ts) and
+   * starts a session on `device`; `created` tells whether the account was made just now. Throws
+   * `social_account_conflict`, `social_login_failed` or `permission_denied`.
+   */
+  async signInWithSocial(profile: SocialProfile, device: string, address?: string): Promise<SignedIn & { created: boolean }> {
+    const { user, created } = await signInWithSocial(this.#ctx, profile, address)
+    return { user, created, ...(await createSession(this.#ctx, user, device, address)) }
+  }
+
+  /**
+   * Signs in with an external provider's account as `signInWithSocial` does, but instead of a
+   * session returns a single-use code (a minute) that `exchangeSocialSignInCode` turns into one:
+   * what the browser flow's redirect carries to the app. `challenge` is the app's PKCE S256 challenge.
+   */
+  async issueSocialSignInCode(
+    profile: SocialProfile,
+    device: string,
+    options: { challenge?: string | null; address?: string } = {},
+  ): Promise<{ code: string; user: UserRecord; created: boolean }> {
+    const { user, created } = await signInWithSocial(this.#ctx, profile, options.address)
+    const code = await issueSocialCode(this.#ctx, { purpose: 'sign_in', user, provider: profile.provider, device, challenge: options.challenge ?? null })
+    return { code, user, created }
+  }
+
+  /** Swaps a sign-in code (with the verifier of its challenge, if it has one) for a session; throws `social_login_failed`. */
+  exchangeSocialSignInCode(code: string, verifier?: string, address?: string): Promise<SignedIn> {
+    return exchangeSignInCode(this.#ctx, code, verifier, address)
+  }
+
+  /** A single-use code (two minutes) with which the user's browser may start a flow linking `provider` to the account. */
+  async issueSocialLinkCode(userId: number, provider: string): Promise<string> {
+    return issueSocialCode(this.#ctx, { purpose: 'link', user: await getUser(this.#ctx, userId), provider })
+  }
+
+  /** Spends a link code for `provider`: the user it was issued to, or null when it is bad, used, expired or for another provider. */
+  async redeemSocialLinkCode(code: string, provider: string): Promise<number | null> {
+    const record = await takeSocialCode(this.#ctx, code, 'link')
+    return record && record.provider === provider ? record.userId : null
+  }
+
+  /** Links an external provider's account to the user; throws `social_account_conflict` when it is someone else's. */
+  linkSocialIdentity(userId: number, profile: SocialProfile): Promise<SocialIdentityRecord> {
+    return linkSocialIdentity(this.#ctx, userId, profile)
+  }
+
+  /** Unlinks one of the user's identities; throws `not_found`, or `last_sign_in_method` when it is their only way in. */
+  unlinkSocialIdentity(userId: number, identityId: number): Promise<void> {
+    return unlinkSocialIdentity(this.#ctx, userId, identityId)
+  }
+
+  /** The user's social identities, oldest first. */
+  listSocialIdentities(userId: number): Promise<SocialIdentityRecord[]> {
+    return listSocialIdentities(this.#ctx, userId)
+  }
+
+  /**
+   * Starts an import of a Django deployment's users and DRF keys (`tessera import-django`): feed
+   * the returned importer the rows batch by batch; a second run over the same rows changes nothing.
+   */
+  startDjangoImport(options: DjangoImportOptions): DjangoImport {
+    return new DjangoImport(this.#ctx, options)
   }
 }

@@ -30,6 +30,11 @@ export function isWellFormedToken(token: string, prefix = TOKEN_PREFIX): boolean
   return DRF_KEY.test(token)
 }
 
+/** True when `key` has the shape of a DRF authtoken key (40 lowercase hex characters), which imports keep. */
+export function isDrfKey(key: string): boolean {
+  return DRF_KEY.test(key)
+}
+
 // Node ≥ 20.12 has a one-shot hash that skips the Hash object; it runs on every request.
 const oneShot = (crypto as unknown as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash
 
@@ -62,4 +67,9 @@ export function generateSessionId(): string {
 /** A random secret of `bytes` bytes, base64url (cookie secrets, one-time tokens). */
 export function generateSecret(bytes = 32): string {
   return randomBytes(bytes).toString('base64url')
+}
+
+/** The PKCE `S256` challenge of a verifier (RFC 7636): base64url of its SHA-256. */
+export function s256Challenge(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url')
 }

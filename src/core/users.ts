@@ -3,7 +3,7 @@ import type { CoreContext } from './context.js'
 import { addFieldError, TesseraError, ValidationError, type FieldErrors } from './errors.js'
 import { checkEmail, checkUsername, identityKey, usernameFromEmail } from './identity.js'
 import { validatePassword } from './password-validators.js'
-import { hashPassword } from './passwords.js'
+import { hashPassword, makeUnusablePassword } from './passwords.js'
 import { toPublicUser } from './public-json.js'
 import { revokeUserSessions } from './sessions.js'
 
@@ -34,11 +34,15 @@ const CONFLICT_MESSAGE: Record<UniqueConflict, string> = {
   username: 'A user with that username already exists.',
 }
 
-/** Creates a user after every validator has passed; throws `ValidationError` naming each bad field. */
+/**
+ * Creates a user after every validator has passed; throws `ValidationError` naming each bad field.
+ * `address` (a registration's client) goes into `user.created` for the audit log.
+ */
 export async function createUser(
   ctx: CoreContext,
   account: NewAccount,
   privileges: AccountPrivileges = {},
+  address?: string,
 ): Promise<UserRecord> {
   const errors: FieldErrors = {}
   const email = checkEmail(account.email, errors)
@@ -75,10 +79,52 @@ export async function createUser(
     lastLogin: null,
     passwordChangedAt: now,
   }
-  // The lookups above give friendly messages; the unique index decides races between them.
+  return insertNewUser(ctx, record, address)
+}
+
+/**
+ * Creates a user who signs in elsewhere (social login): a username derived from the e-mail, an
+ * unusable password (a reset mail can set one later), and `emailVerified` as the provider vouched;
+ * `address` goes into `user.created`. Throws `ValidationError` for a malformed or taken e-mail.
+ */
+export async function createPasswordlessUser(
+  ctx: CoreContext,
+  rawEmail: string,
+  emailVerified: boolean,
+  address?: string,
+): Promise<UserRecord> {
+  const errors: FieldErrors = {}
+  const email = checkEmail(rawEmail, errors)
+  if (!errors.email && (await ctx.store.findUserByEmailKey(identityKey(email)))) {
+    addFieldError(errors, 'email', CONFLICT_MESSAGE.email)
+  }
+  if (Object.keys(errors).length > 0) throw new ValidationError(errors)
+  const username = await freeUsername(ctx, email)
+  const now = ctx.clock.now()
+  return insertNewUser(ctx, {
+    email,
+    emailKey: identityKey(email),
+    username,
+    usernameKey: identityKey(username),
+    passwordHash: makeUnusablePassword(),
+    isActive: true,
+    isStaff: false,
+    isSuperuser: false,
+    emailVerified,
+    bio: null,
+    image: null,
+    dateJoined: now,
+    lastLogin: null,
+    passwordChangedAt: now,
+  }, address)
+}
+
+/** Inserts a validated user and announces it; a key taken meanwhile becomes a `ValidationError`. */
+async function insertNewUser(ctx: CoreContext, record: NewUser, address?: string): Promise<UserRecord> {
+  // The lookups before give friendly messages; the unique index decides races between them.
   const result = await ctx.store.insertUser(record)
   if (!result.ok) throw new ValidationError({ [result.conflict]: [CONFLICT_MESSAGE[result.conflict]] })
-  ctx.events.emit('user.created', { user: toPublicUser(result.user) })
+  ctx.events.emit('user.created', { user: toPublicUser(result.user), address })
   return result.user
 }
 

@@ -18,6 +18,10 @@ export const ERROR_STATUS: Record<TesseraErrorCode, { status: number; title: str
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   throttled: { status: 429, title: 'Too many requests' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
+  social_login_failed: { status: 400, title: 'Social sign-in failed' },
+  social_account_conflict: { status: 409, title: 'Account conflict' },
+  last_sign_in_method: { status: 409, title: 'Last way to sign in' },
+  provider_unavailable: { status: 502, title: 'Identity provider unavailable' },
   internal_error: { status: 500, title: 'Internal error' },
 }
 

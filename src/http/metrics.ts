@@ -99,6 +99,25 @@ export function createTesseraMetrics(tessera: Tessera, options: TesseraMetricsOp
     },
   })
 
+  // The audit log's queue, read at scrape time: rows pile up while the database refuses them.
+  new Gauge({
+    name: 'tessera_audit_events_pending',
+    help: 'Audit-log rows waiting to be written to the database.',
+    registers: [registry],
+    collect() {
+      this.set(tessera.auditBacklog()?.pending ?? 0)
+    },
+  })
+  new Counter({
+    name: 'tessera_audit_events_dropped_total',
+    help: 'Audit-log rows given up: the queue was full, or the database refused their batch too often.',
+    registers: [registry],
+    collect() {
+      this.reset()
+      this.inc(tessera.auditBacklog()?.dropped ?? 0)
+    },
+  })
+
   const dependencies = options.dependencies ?? { database: () => tessera.store.ping() }
   const pingTimeoutMs = options.pingTimeoutMs ?? 1000
   new Gauge({

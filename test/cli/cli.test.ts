@@ -174,12 +174,27 @@ describe('tessera CLI', () => {
     expect(tessera(['users', 'list', '--search', 'bob']).stdout).toMatch(/bob@example\.com\s+bob\s+yes\s/)
   })
 
-  it('cleartokens deletes the revoked sessions and reports how many', () => {
+  it('cleartokens deletes the revoked sessions and audit rows older than AUDIT_RETENTION, and reports how many', async () => {
+    const opened = await openTessera({ databaseUrl, cacheSize: 0, settings: {} })
+    try {
+      // Each command above wrote its audit rows before it exited: the deactivation is there.
+      const revoked = await opened.tessera.listAuditEvents({ kind: 'session.revoked' })
+      expect(revoked.events.map((event) => event.detail.reason)).toContain('user_deactivated')
+      const old = new Date(Date.now() - 91 * 86_400_000)
+      const row = { at: old, kind: 'login.failed', userId: null, actorId: null, address: '192.0.2.1', detail: {} }
+      await opened.store.appendAuditEvents([row, row])
+    } finally {
+      await opened.close()
+    }
     const first = tessera(['cleartokens'])
     expect(first.code).toBe(0)
-    const deleted = Number(/^Deleted (\d+) expired or revoked sessions?\.\n$/.exec(first.stdout)?.[1])
+    const [sessions, audit] = first.stdout.split('\n')
+    const deleted = Number(/^Deleted (\d+) expired or revoked sessions?\.$/.exec(sessions ?? '')?.[1])
     expect(deleted).toBeGreaterThanOrEqual(3)
-    expect(tessera(['cleartokens']).stdout).toBe('Deleted 0 expired or revoked sessions.\n')
+    expect(audit).toBe('Deleted 2 audit events older than 90 days.')
+    expect(tessera(['cleartokens'], { AUDIT_RETENTION: '2w' }).stdout).toBe(
+      'Deleted 0 expired or revoked sessions.\nDeleted 0 audit events older than 14 days.\n',
+    )
   })
 
   it('an unknown user is one error line and status 1', () => {

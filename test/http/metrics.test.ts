@@ -108,6 +108,15 @@ describe('GET /metrics', () => {
   it('reports the database up', async () => {
     expect(sample(await scrape(server), 'tessera_dependency_up', { dependency: 'database' })).toBe(1)
   })
+
+  it("reports the audit log's queue and what it dropped", async () => {
+    await server.tessera.flushAudit()
+    const text = await scrape(server)
+    expect(text).toContain('# TYPE tessera_audit_events_pending gauge')
+    expect(text).toContain('# TYPE tessera_audit_events_dropped_total counter')
+    expect(sample(text, 'tessera_audit_events_pending')).toBe(0)
+    expect(sample(text, 'tessera_audit_events_dropped_total')).toBe(0)
+  })
 })
 
 describe('who may read /metrics', () => {

@@ -11,6 +11,8 @@ import { testServerDatabase } from './database.js'
 export interface TestServer extends TesseraServer {
   /** The SQLite file, or null for `sqlite::memory:` and PostgreSQL. */
   dbPath: string | null
+  /** The server's DATABASE_URL, to open the same database beside it. */
+  databaseUrl: string
   /** Closes the server and removes its temp folder. */
   dispose(): Promise<void>
 }
@@ -27,10 +29,11 @@ export async function makeServer(env: TestEnv = {}, options: { memory?: boolean 
   const postgres = await testServerDatabase()
   const dir = postgres || options.memory ? null : mkdtempSync(join(tmpdir(), 'tessera-test-'))
   const dbPath = dir ? join(dir, 'tessera.db') : null
+  const databaseUrl = postgres?.url ?? (dbPath ? `sqlite:${dbPath}` : 'sqlite::memory:')
   let server: TesseraServer
   try {
     const config = loadConfig({
-      DATABASE_URL: postgres?.url ?? (dbPath ? `sqlite:${dbPath}` : 'sqlite::memory:'),
+      DATABASE_URL: databaseUrl,
       LOGIN_THROTTLE: 'off',
       ANON_THROTTLE: 'off',
       LOG_LEVEL: 'silent',
@@ -44,6 +47,7 @@ export async function makeServer(env: TestEnv = {}, options: { memory?: boolean 
   return {
     ...server,
     dbPath,
+    databaseUrl,
     async dispose() {
       try {
         await server.close()

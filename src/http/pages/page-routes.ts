@@ -41,7 +41,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
       return sendPage(reply, 400, form([PASSWORD_MISMATCH]))
     }
     try {
-      await tessera.confirmPasswordReset(token, newPassword)
+      await tessera.confirmPasswordReset(token, newPassword, request.ip)
     } catch (error) {
       if (error instanceof ValidationError) return sendPage(reply, 400, form(Object.values(error.fields).flat()))
       if (error instanceof TesseraError && error.code === 'invalid_one_time_token') return sendPage(reply, 400, resetLinkInvalidPage())

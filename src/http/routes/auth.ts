@@ -20,7 +20,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const { device, ...account } = request.body
     reply.code(201)
-    return signedIn(await tessera.register(account, requestDevice(request, device)))
+    return signedIn(await tessera.register(account, requestDevice(request, device), request.ip))
   })
 
   api.post('/auth/login', {

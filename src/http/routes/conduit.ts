@@ -37,7 +37,7 @@ export async function conduitRoutes(app: FastifyInstance): Promise<void> {
     config: { face },
   }, async (request, reply) => {
     const { username, email, password } = request.body.user
-    const { user, session } = await tessera.register({ email, password, username }, conduitDevice(request))
+    const { user, session } = await tessera.register({ email, password, username }, conduitDevice(request), request.ip)
     reply.code(201)
     return { user: conduitUser(user, await accessToken(user, session.id)) }
   })

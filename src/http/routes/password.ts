@@ -60,7 +60,7 @@ export async function passwordRoutes(app: FastifyInstance): Promise<void> {
     },
     config: { face },
   }, async (request, reply) => {
-    await tessera.confirmPasswordReset(request.body.token, request.body.newPassword)
+    await tessera.confirmPasswordReset(request.body.token, request.body.newPassword, request.ip)
     return reply.code(204).send()
   })
 }

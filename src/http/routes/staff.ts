@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { ValidationError } from '../../core/errors.js'
 import { toPublicSession, toPublicUser } from '../../core/public-json.js'
-import { checkStaffSessionAccess, type StaffUserQuery } from '../../core/staff.js'
+import type { StaffActor, StaffUserQuery } from '../../core/staff.js'
 import { isAdminUser } from '../guards.js'
 import { principalOf, requestDevice } from '../request-info.js'
 import { Device, Email, PublicUserSchema, SessionsReply, TokenReply, UserReply, Username } from './schemas.js'
@@ -48,6 +48,9 @@ function decodeCursor(cursor: string): number {
   return Number(text)
 }
 
+/** Who acts, for the core's staff rules and its audit log: the caller, from the request's address. */
+const actorOf = (request: FastifyRequest): StaffActor => ({ user: principalOf(request).user, address: request.ip })
+
 /** The Staff API: list, search and change users; see and revoke their sessions; mint tokens. */
 export async function staffRoutes(app: FastifyInstance): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -82,7 +85,7 @@ export async function staffRoutes(app: FastifyInstance): Promise<void> {
     },
     config,
   }, async (request) => {
-    const user = await tessera.updateUserAsStaff(principalOf(request).user, Number(request.params.id), request.body)
+    const user = await tessera.updateUserAsStaff(actorOf(request), Number(request.params.id), request.body)
     return { user: toPublicUser(user) }
   })
 
@@ -90,20 +93,15 @@ export async function staffRoutes(app: FastifyInstance): Promise<void> {
     schema: { tags, summary: "A user's live sessions (staff)", params: UserIdParams, response: { 200: SessionsReply } },
     config,
   }, async (request) => {
-    const principal = principalOf(request)
-    const user = await tessera.getUser(Number(request.params.id))
-    checkStaffSessionAccess(principal.user, user, 'read')
-    const sessions = await tessera.listSessions(user.id)
-    return { sessions: sessions.map((s) => toPublicSession(s, principal.sessionId)) }
+    const sessions = await tessera.listSessionsAsStaff(actorOf(request), Number(request.params.id))
+    return { sessions: sessions.map((s) => toPublicSession(s, principalOf(request).sessionId)) }
   })
 
   api.delete('/auth/admin/users/:id/sessions', {
     schema: { tags, summary: "Revoke every session of a user (staff)", params: UserIdParams, response: { 204: { type: 'null' } } },
     config,
   }, async (request, reply) => {
-    const user = await tessera.getUser(Number(request.params.id))
-    checkStaffSessionAccess(principalOf(request).user, user, 'revoke')
-    await tessera.revokeUserSessions(user.id)
+    await tessera.revokeUserSessionsAsStaff(actorOf(request), Number(request.params.id))
     return reply.code(204).send()
   })
 
@@ -117,10 +115,8 @@ export async function staffRoutes(app: FastifyInstance): Promise<void> {
     },
     config,
   }, async (request, reply) => {
-    const user = await tessera.getUser(Number(request.params.id))
-    checkStaffSessionAccess(principalOf(request).user, user, 'mint')
-    if (!user.isActive) throw new ValidationError({ user: ['This account is inactive; activate it first.'] })
-    const { token, session } = await tessera.createSession(user, requestDevice(request, request.body.device))
+    const device = requestDevice(request, request.body.device)
+    const { token, session } = await tessera.createTokenAsStaff(actorOf(request), Number(request.params.id), device)
     return reply.code(201).send({ token, session: toPublicSession(session) })
   })
 }
