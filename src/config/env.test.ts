@@ -46,6 +46,7 @@ describe('loadConfig()', () => {
       RESET_URL: 'https://app.example.com/reset?token={token}',
       VERIFY_URL: 'https://app.example.com/verify',
       REQUIRE_VERIFIED_EMAIL: 'yes',
+      AUDIT_RETENTION: '30d',
       SMTP_URL: 'smtp://127.0.0.1:2525',
       MAIL_FROM: 'Auth <auth@example.com>',
       INTROSPECTION_SECRET: 's3cret',
@@ -80,8 +81,16 @@ describe('loadConfig()', () => {
         resetUrl: 'https://app.example.com/reset?token={token}',
         verifyUrl: 'https://app.example.com/verify',
         requireVerifiedEmail: true,
+        auditRetentionSeconds: 30 * 86_400,
       },
     })
+  })
+
+  it('refuses an AUDIT_RETENTION that is not a duration, naming it', () => {
+    for (const value of ['forever', '0', '-1d', '90 days']) {
+      expect(() => loadConfig({ AUDIT_RETENTION: value })).toThrow(/AUDIT_RETENTION/)
+    }
+    expect(loadConfig({ AUDIT_RETENTION: '2w' }).settings.auditRetentionSeconds).toBe(14 * 86_400)
   })
 
   it('builds PUBLIC_URL from HOST and PORT, bracketing an IPv6 host', () => {
@@ -198,5 +207,116 @@ describe('parseRateLimit()', () => {
       expect(error).toBeInstanceOf(RangeError)
     }
     if (result !== undefined) expect(result).toEqual({ limit: 10, windowSeconds: 30 })
+  })
+})
+
+describe('loadConfig(): social login', () => {
+  const google = { id: 'google', preset: 'google', clientId: 'web.apps.example', clientSecret: 'g-secret' }
+
+  it('has no social login without OIDC_PROVIDERS, even with an allowlist', () => {
+    expect(loadConfig({}).social).toBeUndefined()
+    expect(loadConfig({ OIDC_PROVIDERS: ' ', SOCIAL_REDIRECT_ALLOWLIST: 'https://app.example.com' }).social).toBeUndefined()
+    expect(loadConfig({ OIDC_PROVIDERS: '[]' }).social).toBeUndefined()
+  })
+
+  it('reads the presets, a custom issuer, scopes and mobile client ids, and the allowlist', () => {
+    const providers = [
+      google,
+      { id: 'github', preset: 'github', clientId: 'Iv1.abc', clientSecret: 'gh-secret' },
+      { id: 'work', preset: 'microsoft', tenant: 'contoso.onmicrosoft.com', clientId: 'ms-id', clientSecret: 'ms', name: 'Contoso' },
+      { id: 'gitlab', preset: 'gitlab', clientId: 'gl-id', clientSecret: 'gl' },
+      {
+        id: 'corp_sso',
+        issuer: 'https://sso.example.com/realms/main/',
+        clientId: 'tessera',
+        scopes: 'email profile',
+        mobileClientIds: ['ios-app', 'android-app'],
+      },
+    ]
+    const social = loadConfig({
+      OIDC_PROVIDERS: JSON.stringify(providers),
+      SOCIAL_REDIRECT_ALLOWLIST: 'https://app.example.com, https://admin.example.com/auth/done,com.example.app:/oauth',
+    }).social
+    expect(social?.redirectAllowlist).toEqual(['https://app.example.com', 'https://admin.example.com/auth/done', 'com.example.app:/oauth'])
+    expect(social?.providers).toEqual([
+      {
+        id: 'google', name: 'Google', protocol: 'oidc', issuer: 'https://accounts.google.com', clientId: 'web.apps.example',
+        clientSecret: 'g-secret', scopes: ['openid', 'email', 'profile'], mobileClientIds: [], github: null,
+      },
+      {
+        id: 'github', name: 'GitHub', protocol: 'github', issuer: null, clientId: 'Iv1.abc', clientSecret: 'gh-secret',
+        scopes: ['read:user', 'user:email'], mobileClientIds: [],
+        github: {
+          authorizationUrl: 'https://github.com/login/oauth/authorize',
+          tokenUrl: 'https://github.com/login/oauth/access_token',
+          apiUrl: 'https://api.github.com',
+        },
+      },
+      {
+        id: 'work', name: 'Contoso', protocol: 'oidc', issuer: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0',
+        clientId: 'ms-id', clientSecret: 'ms', scopes: ['openid', 'email', 'profile'], mobileClientIds: [], github: null,
+      },
+      {
+        id: 'gitlab', name: 'GitLab', protocol: 'oidc', issuer: 'https://gitlab.com', clientId: 'gl-id', clientSecret: 'gl',
+        scopes: ['openid', 'email', 'profile'], mobileClientIds: [], github: null,
+      },
+      {
+        // The openid scope is added: without it there would be no ID token to check.
+        id: 'corp_sso', name: 'corp_sso', protocol: 'oidc', issuer: 'https://sso.example.com/realms/main', clientId: 'tessera',
+        clientSecret: null, scopes: ['openid', 'email', 'profile'], mobileClientIds: ['ios-app', 'android-app'], github: null,
+      },
+    ])
+  })
+
+  it('lets GitHub\'s endpoints point at loopback http (a test\'s fake), and Microsoft default to the common tenant', () => {
+    const social = loadConfig({
+      OIDC_PROVIDERS: JSON.stringify([
+        { id: 'github', preset: 'github', clientId: 'c', clientSecret: 's', authorizationUrl: 'http://127.0.0.1:9/authorize', tokenUrl: 'http://localhost:9/token', apiUrl: 'http://127.0.0.1:9/api/' },
+        { id: 'microsoft', preset: 'microsoft', clientId: 'm' },
+      ]),
+    }).social
+    expect(social?.providers[0]?.github).toEqual({ authorizationUrl: 'http://127.0.0.1:9/authorize', tokenUrl: 'http://localhost:9/token', apiUrl: 'http://127.0.0.1:9/api' })
+    expect(social?.providers[1]?.issuer).toBe('https://login.microsoftonline.com/common/v2.0')
+  })
+
+  it.each([
+    ['not JSON', '{id: google}'],
+    ['not an array', JSON.stringify(google)],
+    ['an entry that is not an object', '["google"]'],
+    ['an unknown field', JSON.stringify([{ ...google, clientSecrets: 'typo' }])],
+    ['a bad id', JSON.stringify([{ ...google, id: 'Google Login' }])],
+    ['a reserved id', JSON.stringify([{ ...google, id: 'identities' }])],
+    ['an id twice', JSON.stringify([google, google])],
+    ['an unknown preset', JSON.stringify([{ ...google, preset: 'facebook' }])],
+    ['no clientId', JSON.stringify([{ id: 'google', preset: 'google' }])],
+    ['a clientId that is not a string', JSON.stringify([{ ...google, clientId: 42 }])],
+    ['GitHub without a secret', JSON.stringify([{ id: 'github', preset: 'github', clientId: 'c' }])],
+    ['GitHub with an issuer', JSON.stringify([{ id: 'github', preset: 'github', clientId: 'c', clientSecret: 's', issuer: 'https://github.com' }])],
+    ['GitHub endpoints on another preset', JSON.stringify([{ ...google, tokenUrl: 'https://example.com/token' }])],
+    ['a tenant on another preset', JSON.stringify([{ ...google, tenant: 'contoso' }])],
+    ['no issuer and no preset', JSON.stringify([{ id: 'sso', clientId: 'c' }])],
+    ['a plain-http issuer off loopback', JSON.stringify([{ id: 'sso', clientId: 'c', issuer: 'http://sso.example.com' }])],
+    ['an issuer that is not a URL', JSON.stringify([{ id: 'sso', clientId: 'c', issuer: 'sso.example.com' }])],
+    ['scopes that are not strings', JSON.stringify([{ ...google, scopes: [1, 2] }])],
+    ['mobileClientIds that is a string', JSON.stringify([{ ...google, mobileClientIds: 'ios' }])],
+  ])('refuses OIDC_PROVIDERS with %s, naming it, and never repeats a secret', (_, value) => {
+    expect(() => loadConfig({ OIDC_PROVIDERS: value })).toThrow(RangeError)
+    expect(() => loadConfig({ OIDC_PROVIDERS: value })).toThrow(/OIDC_PROVIDERS/)
+    expect(() => loadConfig({ OIDC_PROVIDERS: value })).not.toThrow(/g-secret/)
+  })
+
+  it.each(['app.example.com', '/auth/done', 'https://*.example.com', 'https://app.example.com/?x=1', 'https://app.example.com/#f',
+    'https://user:pw@app.example.com', 'javascript:alert(1)', 'data:text/html,x'])(
+    'refuses SOCIAL_REDIRECT_ALLOWLIST entry %j, naming the variable',
+    (entry) => {
+      expect(() => loadConfig({ SOCIAL_REDIRECT_ALLOWLIST: entry })).toThrow(RangeError)
+      expect(() => loadConfig({ SOCIAL_REDIRECT_ALLOWLIST: entry })).toThrow(/SOCIAL_REDIRECT_ALLOWLIST/)
+    },
+  )
+
+  it('documents both variables in ENVIRONMENT_HELP', () => {
+    const documented = ENVIRONMENT_HELP.flatMap(([names]) => names.split(/,\s*/))
+    expect(documented).toContain('OIDC_PROVIDERS')
+    expect(documented).toContain('SOCIAL_REDIRECT_ALLOWLIST')
   })
 })

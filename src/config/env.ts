@@ -1,5 +1,7 @@
 import type { TesseraSettings } from '../core/settings.js'
 import { parseDuration, parseRateLimit } from './durations.js'
+import { parseSocialProviders, type SocialProviderConfig } from '../social/provider-config.js'
+import { parseRedirectAllowlist } from '../social/redirect-allowlist.js'
 
 /** The faces the server can mount. */
 export type Profile = 'canonical' | 'drf' | 'conduit'
@@ -26,7 +28,16 @@ export interface ServerConfig {
   introspectionSecret: string | null
   /** A scraper's secret for `GET /metrics`; once set, required from every address (or a staff token). @default unset: loopback clients */
   metricsToken?: string
+  /** Social login (`OIDC_PROVIDERS`, `SOCIAL_REDIRECT_ALLOWLIST`); unset: no social routes. */
+  social?: SocialConfig
   settings: Partial<TesseraSettings>
+}
+
+/** The identity providers people may sign in with, and where the browser flow may send them back to. */
+export interface SocialConfig {
+  providers: SocialProviderConfig[]
+  /** Origins and URLs a sign-in's `next` may name (see src/social/redirect-allowlist.ts). */
+  redirectAllowlist: string[]
 }
 
 /** One line per variable, for `tessera serve --help`. */
@@ -41,6 +52,7 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['JWT_ISSUER, JWT_AUDIENCE', 'iss and aud of issued JWTs (PUBLIC_URL, tessera)'],
   ['RESET_TTL, RESET_URL, VERIFY_URL', 'reset-link lifetime (1h); pages the mails link to ({token} or token= added)'],
   ['REQUIRE_VERIFIED_EMAIL', 'true: refuse logins until the e-mail is verified'],
+  ['AUDIT_RETENTION', 'audit-log rows older than this are deleted by tessera cleartokens (90d)'],
   ['SMTP_URL, MAIL_FROM', 'smtp://host:port (unset: mails go to the log); the sender'],
   ['INTROSPECTION_SECRET', 'lets a service call /auth/introspect without a staff token'],
   ['METRICS_TOKEN', 'Bearer secret for GET /metrics, 16+ characters (unset: loopback clients; staff tokens always)'],
@@ -50,6 +62,8 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['MAX_SESSIONS_PER_USER', 'live sessions per user; the oldest go first (100)'],
   ['TOKEN_CACHE_SIZE', 'sessions cached in memory (100000; 0 disables the cache)'],
   ['CORS_ORIGINS', 'comma list of origins allowed to call the API from a browser'],
+  ['OIDC_PROVIDERS', 'social login: JSON array of {id, preset: google|microsoft|gitlab|github, issuer, clientId, clientSecret, scopes, …}'],
+  ['SOCIAL_REDIRECT_ALLOWLIST', 'comma list of origins or exact URLs the social browser flow may return to (next=…)'],
   ['PROFILES', 'faces to mount: canonical,drf,conduit'],
   ['LOG_LEVEL', "pino's level (info)"],
 ]
@@ -95,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (env.RESET_URL?.trim()) settings.resetUrl = checkUrl(env.RESET_URL.trim(), 'RESET_URL')
   if (env.VERIFY_URL?.trim()) settings.verifyUrl = checkUrl(env.VERIFY_URL.trim(), 'VERIFY_URL')
   if (env.REQUIRE_VERIFIED_EMAIL?.trim()) settings.requireVerifiedEmail = parseBoolean(env.REQUIRE_VERIFIED_EMAIL, 'REQUIRE_VERIFIED_EMAIL')
+  if (env.AUDIT_RETENTION?.trim()) settings.auditRetentionSeconds = parseDuration(env.AUDIT_RETENTION, 'AUDIT_RETENTION')
   return {
     host,
     port,
@@ -105,12 +120,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     mailFrom: env.MAIL_FROM?.trim() || 'Tessera <no-reply@localhost>',
     introspectionSecret: env.INTROSPECTION_SECRET?.trim() || null,
     metricsToken: checkMetricsToken(env.METRICS_TOKEN?.trim() || undefined),
+    social: parseSocialConfig(env),
     profiles: profiles as Profile[],
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     cacheSize,
     settings,
   }
+}
+
+/** Social login's settings, or undefined when no provider is configured (the allowlist is checked either way). */
+function parseSocialConfig(env: NodeJS.ProcessEnv): SocialConfig | undefined {
+  const redirectAllowlist = parseRedirectAllowlist(env.SOCIAL_REDIRECT_ALLOWLIST ?? '')
+  const providers = env.OIDC_PROVIDERS?.trim() ? parseSocialProviders(env.OIDC_PROVIDERS) : []
+  return providers.length > 0 ? { providers, redirectAllowlist } : undefined
 }
 
 /** `value` when it parses as an absolute URL; a RangeError naming `name` otherwise. */
