@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import { createRequire } from 'node:module'
 import { registerClearTokens } from './commands/cleartokens.js'
 import { registerCreateSuperuser } from './commands/createsuperuser.js'
+import { registerImportDjango } from './commands/import-django.js'
 import { registerKeysRotate } from './commands/keys-rotate.js'
 import { registerMigrate } from './commands/migrate.js'
 import { registerServe } from './commands/serve.js'
@@ -35,6 +36,7 @@ function createProgram(): Command {
   registerUsersActivate(users)
   registerUsersDeactivate(users)
   registerClearTokens(program)
+  registerImportDjango(program)
   registerKeysRotate(program.command('keys').description('manage JWT signing keys'))
   return program
 }
