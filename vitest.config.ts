@@ -3,7 +3,7 @@ import { isCi, testDatabaseEnv } from './test/support/database.js'
 import { privatePostgresMissing, privateRedisMissing } from './test/support/private-services.js'
 
 /** The test files whose servers (test/support/server.ts) run a second time on PostgreSQL. */
-const SERVER_TESTS = ['test/http/**/*.test.ts', 'test/jwt/**/*.test.ts', 'test/realworld/**/*.test.ts']
+const SERVER_TESTS = ['test/http/**/*.test.ts', 'test/jwt/**/*.test.ts', 'test/realworld/**/*.test.ts', 'test/import/**/*.test.ts', 'test/admin/admin-pages.test.ts', 'test/social/**/*.test.ts']
 /** Tests of the SQLite file itself (its bytes, kill -9 of its process), which PostgreSQL has no part in. */
 const SQLITE_ONLY = ['test/http/storage.test.ts']
 /** Tests that kill and restart private Redis and PostgreSQL servers (test/support/private-services.ts). */

@@ -15,6 +15,7 @@ import { pickTool, runLoad, type LoadResult, type LoadSpec } from './load.js'
 import { cpuBusy, memoryOf, prewarm, runArgon2Raw, startBenchServer } from './processes.js'
 import { memoryFigure, printReport, ratioFigure, type Figure, type Run } from './report.js'
 import { alternate, type Runner } from './rounds.js'
+import { runAdminListing } from './admin-listing.js'
 import { runScale } from './scale.js'
 import { BENCH_PASSWORD, ensureSeeded, prepareForRun, readTokens } from './seed.js'
 
@@ -40,6 +41,8 @@ const HELP = `usage: npm run bench -- [options]
   --scale-connections <n> closed-loop read connections, spread over the servers (default 32)
   --scale-login-rate <n>  logins started per second (default 20); --scale-logout-rate likewise (20)
   --scale-skip-sqlite     skip the single-process SQLite run
+
+  --admin                 instead: the staff listing's page latency at 1,000,000 users (or --users n)
 `
 
 const { values: args } = parseArgs({
@@ -63,6 +66,7 @@ const { values: args } = parseArgs({
     'scale-login-rate': { type: 'string', default: '20' },
     'scale-logout-rate': { type: 'string', default: '20' },
     'scale-skip-sqlite': { type: 'boolean', default: false },
+    admin: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -82,6 +86,11 @@ const connections = Math.floor(positive('connections', args.connections))
 const loginConnections = Math.floor(positive('login-connections', args['login-connections']))
 const enforce = !args.quick
 const log = (line: string): void => void process.stderr.write(`▸ ${line}\n`)
+
+if (args.admin) {
+  const users = Math.floor(positive('users', args.users ?? '1000000'))
+  process.exit((await runAdminListing(users, log)) > 0 ? 1 : 0)
+}
 
 if (args.scale) {
   process.exit(

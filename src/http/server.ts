@@ -22,7 +22,10 @@ import type { Mailer } from '../core/mailer.js'
 import { jwtRoutes } from './routes/jwt.js'
 import { introspectRoutes } from './routes/introspect.js'
 import { metricsPlugin } from './routes/metrics.js'
+import { socialRoutes } from './routes/social.js'
+import { createSocialClients } from '../social/social-clients.js'
 import { TesseraError } from '../core/errors.js'
+import { adminPlugin } from '../admin/admin-plugin.js'
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
 
@@ -41,8 +44,8 @@ export interface BuildOptions {
   mailer?: Mailer
 }
 
-// Request logs keep the path but never a token that a client put in a query string.
-const redactUrl = (url: string): string => url.replace(/([?&](?:token|key|access|refresh)=)[^&#]*/gi, '$1[redacted]')
+// Request logs keep the path but never a token (or a social sign-in's single-use code) put in a query string.
+const redactUrl = (url: string): string => url.replace(/([?&](?:token|key|access|refresh|code|link_result)=)[^&#]*/gi, '$1[redacted]')
 
 /** Builds the whole server from its configuration: database, core, faces, docs, health. */
 export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<TesseraServer> {
@@ -102,11 +105,19 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     await app.register(jwtRoutes)
     await app.register(introspectRoutes, { secret: config.introspectionSecret })
     await app.register(staffRoutes)
+    // Social login only when providers are configured; each is discovered on first use, not here.
+    if (config.social) {
+      await app.register(socialRoutes, { clients: createSocialClients(config.social.providers), redirectAllowlist: config.social.redirectAllowlist })
+    }
   }
+  // The staff page serves every profile: DRF deployments need their admin as much as any.
+  await app.register(adminPlugin, { prefix: '/admin' })
   if (config.profiles.includes('drf')) await app.register(drfRoutes)
   if (config.profiles.includes('conduit')) await app.register(conduitRoutes)
 
   app.addHook('onClose', async () => {
+    // In-flight requests have finished: what they queued for the audit log is written before the store closes.
+    await tessera.flushAudit()
     ownMailer?.close()
     await opened.close()
   })
