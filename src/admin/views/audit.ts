@@ -1,16 +1,6 @@
+import type { AuditEntry } from '../../core/audit.js'
 import { html, type SafeHtml } from './html.js'
 import { formatTime } from './layout.js'
-
-/** One audit event as the page shows it (the core's `AuditEntry`). */
-export interface AuditRow {
-  id: number
-  at: Date
-  kind: string
-  userId: number | null
-  actorId: number | null
-  address: string | null
-  detail: Record<string, unknown>
-}
 
 /** The filters as the page's query string carries them; `user` is an id, an e-mail or a username. */
 export interface AuditFilters {
@@ -28,7 +18,7 @@ export function auditView(input: {
   root: string
   filters: AuditFilters
   kinds: readonly string[]
-  events: AuditRow[]
+  events: AuditEntry[]
   /** E-mail (or username) of the users the rows name, by id; a deleted user shows as its id. */
   names: ReadonlyMap<number, string>
   nextBeforeId: number | null
