@@ -69,6 +69,18 @@ describe('verifyPassword() with hashes made by Django', () => {
   })
 })
 
+describe("verifyPassword() with Django 4's own scrypt test vector", () => {
+  // Debian's Django (3.2) has no scrypt hasher, so the fixture's scrypt hash is made by the script
+  // with Django 4's algorithm. This one comes from Django's own test suite (tests/auth_tests/test_hashers.py:
+  // make_password("lètmein", "seasalt", "scrypt")), so the format is checked against Django itself.
+  const DJANGO_VECTOR = 'scrypt$16384$seasalt$8$1$Qj3+9PPyRjSJIebHnG81TMjsqtaIGxNQG/aEB/NYafTJ7tibgfYz71m0ldQESkXFRkdVCBhhY8mx7rQwite/Pw=='
+
+  it('accepts the right password (and asks for an argon2id re-hash) and refuses a wrong one', async () => {
+    expect(await verifyPassword('lètmein', DJANGO_VECTOR)).toEqual({ ok: true, needsRehash: true })
+    expect(await verifyPassword('lètmeinz', DJANGO_VECTOR)).toEqual(REJECTED)
+  })
+})
+
 describe('verifyPassword() with damaged Django bcrypt and scrypt hashes', () => {
   const bcryptHash = usable.find((user) => user.hasher === 'bcrypt')!
   const scryptHash = usable.find((user) => user.hasher === 'scrypt')!
