@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds test/fixtures/django/: two SQLite databases made by real Django and Django REST Framework
-# (Debian's packages), and users.json, which lists each user's hasher, original password and DRF
+# (Debian's packages), committed as their SQL (default.sql, custom.sql: a repository keeps no
+# database files; the tests build them from it), and users.json, which lists each user's hasher, original password and DRF
 # key, so that the import tests need no Python. Installs the packages when they are missing (root).
 #
 #   scripts/django-fixture/make-fixture.sh            # then commit test/fixtures/django/
@@ -33,9 +34,16 @@ mkdir -p "$out"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"; find "$here" -name __pycache__ -type d -exec rm -rf {} +' EXIT
 for variant in default custom; do
-  rm -f "$out/$variant.sqlite3"
-  (cd "$here" && DJANGO_FIXTURE_VARIANT="$variant" DJANGO_FIXTURE_DB="$out/$variant.sqlite3" \
+  (cd "$here" && DJANGO_FIXTURE_VARIANT="$variant" DJANGO_FIXTURE_DB="$work/$variant.sqlite3" \
      "$python" build_fixture.py >"$work/$variant.json")
+  # Committed as SQL, not as a database file: the tests build the SQLite file from it (test/import/support.ts).
+  "$python" - "$work/$variant.sqlite3" "$out/$variant.sql" <<'PY'
+import sqlite3, sys
+with open(sys.argv[2], "w") as f:
+    f.write("-- Made by scripts/django-fixture/make-fixture.sh: the SQLite database real Django wrote, as SQL.\n")
+    for line in sqlite3.connect(sys.argv[1]).iterdump():
+        f.write(line + "\n")
+PY
 done
 
 "$python" - "$work" "$out/users.json" <<'PY'

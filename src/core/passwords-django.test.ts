@@ -16,8 +16,11 @@ interface FixtureUser {
 function fixtureHashes(database: 'default.sqlite3' | 'custom.sqlite3'): Array<FixtureUser & { encoded: string }> {
   const described = JSON.parse(readFileSync(new URL('users.json', FIXTURES), 'utf8'))
   const { userTable, users } = described.databases[database] as { userTable: string; users: FixtureUser[] }
-  const db = new BetterSqlite3(new URL(database, FIXTURES).pathname, { readonly: true })
+  // The fixture is committed as the SQL of the database Django wrote; it is loaded into memory here.
+  const db = new BetterSqlite3(':memory:')
   try {
+    db.pragma('foreign_keys = OFF') // the dump creates tables in name order, before those its rows refer to
+    db.exec(readFileSync(new URL(database.replace(/\.sqlite3$/, '.sql'), FIXTURES), 'utf8'))
     const byId = db.prepare(`SELECT password FROM ${userTable} WHERE id = ?`)
     return users.map((user) => ({ ...user, encoded: (byId.get(user.id) as { password: string }).password }))
   } finally {

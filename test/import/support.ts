@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3'
-import { copyFileSync, readFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
@@ -17,6 +17,30 @@ import { createTestDatabase, type CreatedDatabase } from '../support/database.js
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/django/', import.meta.url))
 export type FixtureDatabase = 'default.sqlite3' | 'custom.sqlite3'
+/** Where the fixture's SQLite files are built from their committed SQL (gitignored). */
+const BUILT = fileURLToPath(new URL('../../test-output/django-fixture/', import.meta.url))
+
+/**
+ * The fixture database as a SQLite file, built once from the SQL dump that is committed in its
+ * place (a repository holds no database files). Parallel test files may race to build it: each
+ * writes its own temporary file and renames it, so a reader never sees half a database.
+ */
+export function fixtureFile(database: FixtureDatabase): string {
+  const path = join(BUILT, database)
+  if (existsSync(path)) return path
+  mkdirSync(BUILT, { recursive: true })
+  const partial = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`
+  const db = new BetterSqlite3(partial)
+  try {
+    // The dump creates tables in name order, before some tables its rows refer to (as sqlite3's .dump does).
+    db.pragma('foreign_keys = OFF')
+    db.exec(readFileSync(join(FIXTURES, database.replace(/\.sqlite3$/, '.sql')), 'utf8'))
+  } finally {
+    db.close()
+  }
+  renameSync(partial, path)
+  return path
+}
 
 /** A user of the fixture as the build script describes it: original password and DRF key included. */
 export interface FixtureUser {
@@ -39,13 +63,13 @@ export interface FixtureUser {
 export function fixture(database: FixtureDatabase): { path: string; userTable: string; users: FixtureUser[] } {
   const described = JSON.parse(readFileSync(join(FIXTURES, 'users.json'), 'utf8'))
   const { userTable, users } = described.databases[database] as { userTable: string; users: FixtureUser[] }
-  return { path: join(FIXTURES, database), userTable, users }
+  return { path: fixtureFile(database), userTable, users }
 }
 
 /** Copies a fixture database into `dir` (so a test may damage it) and opens it for writing. */
 export function damageableCopy(database: FixtureDatabase, dir: string): { path: string; db: BetterSqlite3.Database } {
   const path = join(dir, `copy-${Date.now()}-${Math.random().toString(36).slice(2)}-${database}`)
-  copyFileSync(join(FIXTURES, database), path)
+  copyFileSync(fixtureFile(database), path)
   const db = new BetterSqlite3(path)
   // Damage Django's own constraints would refuse (a token of a user that does not exist).
   db.pragma('foreign_keys = OFF')
