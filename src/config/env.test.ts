@@ -11,6 +11,7 @@ describe('loadConfig()', () => {
       redisUrl: null,
       publicUrl: 'http://127.0.0.1:8000',
       profiles: ['canonical', 'drf', 'conduit'],
+      prefixes: { djoser: '/auth', simplejwt: '/api/token', 'dj-rest-auth': '/rest-auth' },
       corsOrigins: [],
       logLevel: 'info',
       cacheSize: 100_000,
@@ -28,7 +29,12 @@ describe('loadConfig()', () => {
       DATABASE_URL: 'sqlite:/var/lib/tessera.db',
       REDIS_URL: 'redis://:pw@127.0.0.1:6379/2',
       PUBLIC_URL: 'https://auth.example.com/',
-      PROFILES: 'drf, canonical',
+      PROFILES: 'drf, canonical, djoser, simplejwt, dj-rest-auth',
+      DJOSER_PREFIX: '/api/v1/auth/',
+      SIMPLEJWT_PREFIX: '/api/jwt',
+      DJ_REST_AUTH_PREFIX: '/dj-rest-auth',
+      PASSWORD_RESET_CONFIRM_URL: 'https://app.example.com/#/reset/{uid}/{token}',
+      ACTIVATION_URL: 'activate/{uid}/{token}',
       CORS_ORIGINS: 'https://app.example.com, https://admin.example.com',
       LOG_LEVEL: 'warn',
       TOKEN_CACHE_SIZE: '0',
@@ -57,7 +63,8 @@ describe('loadConfig()', () => {
       databaseUrl: 'sqlite:/var/lib/tessera.db',
       redisUrl: 'redis://:pw@127.0.0.1:6379/2',
       publicUrl: 'https://auth.example.com',
-      profiles: ['drf', 'canonical'],
+      profiles: ['drf', 'canonical', 'djoser', 'simplejwt', 'dj-rest-auth'],
+      prefixes: { djoser: '/api/v1/auth', simplejwt: '/api/jwt', 'dj-rest-auth': '/dj-rest-auth' },
       corsOrigins: ['https://app.example.com', 'https://admin.example.com'],
       logLevel: 'warn',
       cacheSize: 0,
@@ -80,10 +87,24 @@ describe('loadConfig()', () => {
         resetTtlSeconds: 1800,
         resetUrl: 'https://app.example.com/reset?token={token}',
         verifyUrl: 'https://app.example.com/verify',
+        passwordResetConfirmUrl: 'https://app.example.com/#/reset/{uid}/{token}',
+        activationUrl: 'activate/{uid}/{token}',
         requireVerifiedEmail: true,
         auditRetentionSeconds: 30 * 86_400,
       },
     })
+  })
+
+  it('refuses djoser at /auth beside canonical, and prefixes or link templates that are not paths', () => {
+    expect(() => loadConfig({ PROFILES: 'canonical,djoser' })).toThrow(/DJOSER_PREFIX/)
+    expect(loadConfig({ PROFILES: 'djoser,drf' }).prefixes.djoser).toBe('/auth')
+    expect(loadConfig({ PROFILES: 'canonical,djoser', DJOSER_PREFIX: '/djoser' }).prefixes.djoser).toBe('/djoser')
+    for (const value of ['auth', '/a b', '/', 'https://x/auth', '/a?b']) {
+      expect(() => loadConfig({ DJOSER_PREFIX: value })).toThrow(/DJOSER_PREFIX/)
+    }
+    expect(() => loadConfig({ PASSWORD_RESET_CONFIRM_URL: 'reset/{uid}' })).toThrow(/PASSWORD_RESET_CONFIRM_URL/)
+    expect(() => loadConfig({ ACTIVATION_URL: 'javascript:{token}' })).toThrow(/ACTIVATION_URL/)
+    expect(() => loadConfig({ PROFILES: 'canonical,allauth' })).toThrow(/PROFILES/)
   })
 
   it('refuses an AUDIT_RETENTION that is not a duration, naming it', () => {

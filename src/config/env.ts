@@ -4,8 +4,19 @@ import { parseSocialProviders, type SocialProviderConfig } from '../social/provi
 import { parseRedirectAllowlist } from '../social/redirect-allowlist.js'
 
 /** The faces the server can mount. */
-export type Profile = 'canonical' | 'drf' | 'conduit'
-const PROFILES: readonly Profile[] = ['canonical', 'drf', 'conduit']
+export type Profile = 'canonical' | 'drf' | 'conduit' | 'djoser' | 'simplejwt' | 'dj-rest-auth'
+const PROFILES: readonly Profile[] = ['canonical', 'drf', 'conduit', 'djoser', 'simplejwt', 'dj-rest-auth']
+const DEFAULT_PROFILES: readonly Profile[] = ['canonical', 'drf', 'conduit']
+
+/** The faces mounted under a configurable prefix: the Django packages whose clients expect their own paths. */
+export type PrefixedProfile = 'djoser' | 'simplejwt' | 'dj-rest-auth'
+
+/** Each prefixed face's variable and default prefix (where the packages' own docs mount them). */
+const PREFIXES: Record<PrefixedProfile, { variable: string; default: string }> = {
+  djoser: { variable: 'DJOSER_PREFIX', default: '/auth' },
+  simplejwt: { variable: 'SIMPLEJWT_PREFIX', default: '/api/token' },
+  'dj-rest-auth': { variable: 'DJ_REST_AUTH_PREFIX', default: '/rest-auth' },
+}
 
 /** The server's whole configuration, as read from the environment. */
 export interface ServerConfig {
@@ -16,6 +27,8 @@ export interface ServerConfig {
   redisUrl: string | null
   publicUrl: string
   profiles: Profile[]
+  /** Where each prefixed face is mounted (`DJOSER_PREFIX`, `SIMPLEJWT_PREFIX`, `DJ_REST_AUTH_PREFIX`). */
+  prefixes: Record<PrefixedProfile, string>
   corsOrigins: string[]
   logLevel: string
   /** Cached sessions kept in memory. @default 100000 */
@@ -48,7 +61,7 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['PUBLIC_URL', 'base of links in e-mails (default http://HOST:PORT)'],
   ['TOKEN_TTL, TOKEN_MAX_AGE', 'opaque-token idle and absolute lifetimes (30d, 365d)'],
   ['ACCESS_TTL, REFRESH_TTL, CONDUIT_TOKEN_TTL', 'JWT lifetimes (15m, 30d, 60d)'],
-  ['REFRESH_GRACE', 'window in which a spent refresh token gets the same answer again (10s)'],
+  ['REFRESH_GRACE', 'window in which a spent refresh token gets the same answer again, for clients that refresh from several tabs (0: every reuse revokes the session)'],
   ['JWT_ISSUER, JWT_AUDIENCE', 'iss and aud of issued JWTs (PUBLIC_URL, tessera)'],
   ['RESET_TTL, RESET_URL, VERIFY_URL', 'reset-link lifetime (1h); pages the mails link to ({token} or token= added)'],
   ['REQUIRE_VERIFIED_EMAIL', 'true: refuse logins until the e-mail is verified'],
@@ -64,7 +77,9 @@ export const ENVIRONMENT_HELP: ReadonlyArray<[string, string]> = [
   ['CORS_ORIGINS', 'comma list of origins allowed to call the API from a browser'],
   ['OIDC_PROVIDERS', 'social login: JSON array of {id, preset: google|microsoft|gitlab|github, issuer, clientId, clientSecret, scopes, …}'],
   ['SOCIAL_REDIRECT_ALLOWLIST', 'comma list of origins or exact URLs the social browser flow may return to (next=…)'],
-  ['PROFILES', 'faces to mount: canonical,drf,conduit'],
+  ['PROFILES', 'faces to mount, from canonical,drf,conduit,djoser,simplejwt,dj-rest-auth (canonical,drf,conduit)'],
+  ['DJOSER_PREFIX, SIMPLEJWT_PREFIX, DJ_REST_AUTH_PREFIX', 'where those faces are mounted (/auth, /api/token, /rest-auth)'],
+  ['PASSWORD_RESET_CONFIRM_URL, ACTIVATION_URL', 'djoser/dj-rest-auth mail links with {uid} and {token}, absolute or relative to PUBLIC_URL (password/reset/confirm/{uid}/{token}, activate/{uid}/{token})'],
   ['LOG_LEVEL', "pino's level (info)"],
 ]
 
@@ -73,7 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const host = env.HOST?.trim() || '127.0.0.1'
   const port = env.PORT?.trim() ? (/^\d{1,5}$/.test(env.PORT.trim()) ? Number(env.PORT) : NaN) : 8000
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError(`tessera: PORT must be 0–65535 (got "${env.PORT}")`)
-  const profiles = (env.PROFILES ?? PROFILES.join(','))
+  const profiles = (env.PROFILES ?? DEFAULT_PROFILES.join(','))
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)
@@ -83,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       throw new RangeError(`tessera: PROFILES may list only ${PROFILES.join(', ')} (got "${profile}")`)
     }
   }
+  const prefixes = parsePrefixes(env, profiles as Profile[])
   const cacheSize = env.TOKEN_CACHE_SIZE?.trim() ? (/^\d+$/.test(env.TOKEN_CACHE_SIZE.trim()) ? Number(env.TOKEN_CACHE_SIZE) : NaN) : 100_000
   if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new RangeError('tessera: TOKEN_CACHE_SIZE must be a whole number ≥ 0')
 
@@ -109,6 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (env.RESET_URL?.trim()) settings.resetUrl = checkUrl(env.RESET_URL.trim(), 'RESET_URL')
   if (env.VERIFY_URL?.trim()) settings.verifyUrl = checkUrl(env.VERIFY_URL.trim(), 'VERIFY_URL')
   if (env.REQUIRE_VERIFIED_EMAIL?.trim()) settings.requireVerifiedEmail = parseBoolean(env.REQUIRE_VERIFIED_EMAIL, 'REQUIRE_VERIFIED_EMAIL')
+  if (env.PASSWORD_RESET_CONFIRM_URL?.trim()) settings.passwordResetConfirmUrl = checkUidLinkTemplate(env.PASSWORD_RESET_CONFIRM_URL.trim(), 'PASSWORD_RESET_CONFIRM_URL')
+  if (env.ACTIVATION_URL?.trim()) settings.activationUrl = checkUidLinkTemplate(env.ACTIVATION_URL.trim(), 'ACTIVATION_URL')
   if (env.AUDIT_RETENTION?.trim()) settings.auditRetentionSeconds = parseDuration(env.AUDIT_RETENTION, 'AUDIT_RETENTION')
   return {
     host,
@@ -122,11 +140,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     metricsToken: checkMetricsToken(env.METRICS_TOKEN?.trim() || undefined),
     social: parseSocialConfig(env),
     profiles: profiles as Profile[],
+    prefixes,
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     cacheSize,
     settings,
   }
+}
+
+/**
+ * The prefixed faces' mount points: `/` and a path of plain segments, no trailing slash. A mounted
+ * djoser face at canonical's `/auth` would answer canonical's own `/auth/jwt/*` paths, so that
+ * pair is refused here rather than left to whichever route Fastify registers first.
+ */
+function parsePrefixes(env: NodeJS.ProcessEnv, profiles: Profile[]): Record<PrefixedProfile, string> {
+  const prefixes = {} as Record<PrefixedProfile, string>
+  for (const [profile, { variable, default: fallback }] of Object.entries(PREFIXES) as [PrefixedProfile, (typeof PREFIXES)[PrefixedProfile]][]) {
+    const raw = env[variable]?.trim() || fallback
+    const prefix = raw.replace(/\/+$/, '')
+    if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) throw new RangeError(`tessera: ${variable} must be a path such as ${fallback} (got "${raw}")`)
+    prefixes[profile] = prefix
+  }
+  if (profiles.includes('djoser') && profiles.includes('canonical') && prefixes.djoser === '/auth') {
+    throw new RangeError('tessera: the djoser face at /auth would shadow the canonical /auth/* routes: set DJOSER_PREFIX, or leave canonical out of PROFILES')
+  }
+  return prefixes
+}
+
+/** A djoser-style link template: absolute http(s), or a path relative to PUBLIC_URL; `{uid}` and `{token}` are filled in. */
+function checkUidLinkTemplate(value: string, name: string): string {
+  if (!value.includes('{token}')) throw new RangeError(`tessera: ${name} must contain {token} (got "${value}")`)
+  if (/^[a-z][a-z0-9+.-]*:/i.test(value)) {
+    const url = URL.canParse(value.replace(/\{(uid|token)\}/g, 'x')) ? new URL(value.replace(/\{(uid|token)\}/g, 'x')) : null
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw new RangeError(`tessera: ${name} must be an http(s) URL or a relative path (got "${value}")`)
+  }
+  return value
 }
 
 /** Social login's settings, or undefined when no provider is configured (the allowlist is checked either way). */

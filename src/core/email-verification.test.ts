@@ -133,12 +133,19 @@ describe('confirmEmailVerification()', () => {
     expect(await outcome(tessera.confirmEmailVerification(token))).toBe('ok')
   })
 
-  it('does not die on a password change (only reset tokens do)', async () => {
+  it('dies on a password change, like a reset token', async () => {
     await tessera.requestEmailVerification(ann.id)
     const token = await nextToken()
     clock.advance(1)
     await tessera.setPassword(ann.id, 'Another-Staple-Tower-77')
-    expect(await outcome(tessera.confirmEmailVerification(token))).toBe('ok')
+    expect(await outcome(tessera.confirmEmailVerification(token))).toBe('invalid_one_time_token')
+  })
+
+  it('is refused for another user than the one a Django face names by uid', async () => {
+    await tessera.requestEmailVerification(ann.id)
+    const token = await nextToken()
+    expect(await outcome(tessera.confirmEmailVerification(token, { userId: ann.id + 1 }))).toBe('invalid_one_time_token')
+    expect(await outcome(tessera.confirmEmailVerification(token, { userId: ann.id }))).toBe('ok')
   })
 
   it('refuses a reset token', async () => {

@@ -89,3 +89,15 @@ export function siteName(publicUrl: string): string {
     return publicUrl
   }
 }
+
+/** Which link a one-time mail carries: Tessera's (`token=` in a query) or the Django packages' `{uid}/{token}`. */
+export type LinkStyle = 'tessera' | 'django'
+
+/**
+ * The djoser/dj-rest-auth link: `template` with `{uid}` and `{token}` filled in (percent-encoded),
+ * joined to `publicUrl` when it is relative, as djoser joins its setting to the site's domain.
+ */
+export function uidTokenLink(template: string, publicUrl: string, uid: string, token: string): string {
+  const filled = template.replaceAll('{uid}', encodeURIComponent(uid)).replaceAll('{token}', encodeURIComponent(token))
+  return /^[a-z][a-z0-9+.-]*:/i.test(filled) ? filled : `${publicUrl.replace(/\/+$/, '')}/${filled.replace(/^\/+/, '')}`
+}

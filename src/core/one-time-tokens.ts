@@ -10,7 +10,7 @@ import { constantTimeEqual, generateToken, hashSecret, isWellFormedToken } from 
  * random bits), mailed to the user and stored only as SHA-256. The prefix differs from session
  * (`tsr_`) and refresh (`tsrf_`) tokens, so a leaked one is recognisable and can never be
  * mistaken for a credential. A token is live until it is used, it expires, the user's e-mail
- * changes, or — for a reset token — the password changes by any path.
+ * changes, or the password changes by any path.
  */
 export const ONE_TIME_PREFIX = 'tsro_'
 
@@ -50,28 +50,33 @@ export async function issueOneTimeToken(
 
 /**
  * The record and user of `token` when it is live for `purpose`; null otherwise (malformed,
- * unknown, for another purpose, used, expired, its user gone or inactive, sent to an address the
- * user no longer has, or a reset token issued before the last password change). Never throws
+ * unknown, for another purpose or another user than `forUserId`, used, expired, its user gone or
+ * inactive, sent to an address the user no longer has, or issued before the last password change:
+ * a new password ends every link mailed before it, verification links too). Never throws
  * for a bad token, and marks nothing: a page may check a link before showing its form.
  */
 export async function findLiveOneTimeToken(
   ctx: CoreContext,
   token: string,
   purpose: OneTimePurpose,
+  forUserId?: number,
 ): Promise<LiveOneTimeToken | null> {
   if (!token.startsWith(ONE_TIME_PREFIX) || !isWellFormedToken(token, ONE_TIME_PREFIX)) return null
   const tokenHash = hashSecret(token)
   const record = await ctx.store.findOneTimeToken(tokenHash)
   // The index found the row by hash; the constant-time check keeps that independent of the engine.
   if (!record || !constantTimeEqual(record.tokenHash, tokenHash)) return null
+  if (forUserId !== undefined && record.userId !== forUserId) return null
   if (record.purpose !== purpose || record.usedAt !== null || record.expiresAt <= ctx.clock.now()) return null
   const user = await ctx.store.findUserById(record.userId)
   if (!user || !user.isActive) return null
   // A link mailed to an address the account no longer has must not act for the account.
   if (identityKey(record.email) !== user.emailKey) return null
-  // `<=`: a reset issued in the same millisecond as a password change is treated as older than
-  // it, so a tie never keeps a token alive across a change.
-  if (purpose === 'password_reset' && record.createdAt <= user.passwordChangedAt) return null
+  // A new password ends every link mailed before it: whoever changed it may be locking out someone
+  // who holds the old mailbox. A reset issued in the same millisecond as a change counts as older
+  // (`<=`), so a tie never keeps one alive; a verification link may share the millisecond of the
+  // account's creation, which sets passwordChangedAt, and stays live then.
+  if (purpose === 'password_reset' ? record.createdAt <= user.passwordChangedAt : record.createdAt < user.passwordChangedAt) return null
   return { record, user }
 }
 

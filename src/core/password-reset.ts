@@ -4,7 +4,8 @@ import type { CoreContext } from './context.js'
 import { ValidationError, type FieldErrors } from './errors.js'
 import { checkEmail, identityKey } from './identity.js'
 import { runInBackground } from './background.js'
-import { defaultLinkPage, oneTimeLink, siteName } from './one-time-links.js'
+import { encodeUid } from './django-uid.js'
+import { defaultLinkPage, oneTimeLink, siteName, uidTokenLink, type LinkStyle } from './one-time-links.js'
 import { findLiveOneTimeToken, invalidOneTimeToken, issueOneTimeToken, spendOneTimeToken } from './one-time-tokens.js'
 import { addPasswordErrors, storePassword } from './password-change.js'
 import { UNUSABLE_PASSWORD_PREFIX } from './passwords.js'
@@ -32,7 +33,7 @@ const ADDRESS_PREFIX = 'reset:address:'
  * `ValidationError` for a malformed e-mail and `ThrottledError` past the per-e-mail or per-address
  * limit.
  */
-export async function requestPasswordReset(ctx: CoreContext, email: string, address?: string): Promise<void> {
+export async function requestPasswordReset(ctx: CoreContext, email: string, address?: string, link: LinkStyle = 'tessera'): Promise<void> {
   const errors: FieldErrors = {}
   checkEmail(email, errors)
   if (Object.keys(errors).length > 0) throw new ValidationError(errors)
@@ -49,7 +50,7 @@ export async function requestPasswordReset(ctx: CoreContext, email: string, addr
   if (!user || !user.isActive || user.passwordHash.startsWith(UNUSABLE_PASSWORD_PREFIX)) return
   // Both paths have done the same work (one indexed read) when the request is answered; the
   // token's insert and the mail, which only a known address costs, come after the answer.
-  runInBackground(ctx, 'mail: password reset', () => mailResetLink(ctx, user, address))
+  runInBackground(ctx, 'mail: password reset', () => mailResetLink(ctx, user, address, link))
 }
 
 /**
@@ -64,20 +65,21 @@ export async function countResetMail(ctx: CoreContext, emailKey: string): Promis
  * Issues a reset token for `user`, emits `password.reset_requested` (with the requester's
  * `address`) and mails the link; rejects when the token cannot be stored or the mail not sent.
  */
-export async function mailResetLink(ctx: CoreContext, user: UserRecord, address?: string): Promise<void> {
+export async function mailResetLink(ctx: CoreContext, user: UserRecord, address?: string, link: LinkStyle = 'tessera'): Promise<void> {
   const token = await issueOneTimeToken(ctx, user, 'password_reset', ctx.settings.resetTtlSeconds)
   ctx.events.emit('password.reset_requested', { userId: user.id, address })
   await ctx.mailer.send(passwordResetMail({
     to: user.email,
     username: user.username,
-    link: resetLink(ctx, token),
+    link: resetLink(ctx, token, user, link),
     ttlSeconds: ctx.settings.resetTtlSeconds,
     site: siteName(ctx.settings.publicUrl),
   }))
 }
 
-/** The link a reset mail carries for `token`: `resetUrl` filled in, or Tessera's own page. */
-export function resetLink(ctx: CoreContext, token: string): string {
+/** The link a reset mail carries for `token`: `resetUrl` filled in, or Tessera's own page; for the Django faces, their `{uid}/{token}` page. */
+export function resetLink(ctx: CoreContext, token: string, user: UserRecord, style: LinkStyle = 'tessera'): string {
+  if (style === 'django') return uidTokenLink(ctx.settings.passwordResetConfirmUrl, ctx.settings.publicUrl, encodeUid(user.id), token)
   return oneTimeLink(ctx.settings.resetUrl ?? defaultLinkPage(ctx.settings.publicUrl, RESET_PAGE_PATH), token)
 }
 
@@ -85,11 +87,18 @@ export function resetLink(ctx: CoreContext, token: string): string {
  * Finishes a reset: sets `newPassword` for the token's user and revokes every session. The token
  * is spent only once the new password passes the validators, so a person who chose a weak one can
  * try again with the same link. Following the link proves the mailbox is the user's, so the
- * e-mail counts as verified from then on; `password.reset` tells who, from `address`. Throws
+ * e-mail counts as verified from then on; `password.reset` tells who, from `address`. With
+ * `forUserId` (the Django faces' `uid`), a token of any other user is invalid. Throws
  * `invalid_one_time_token` or `ValidationError`.
  */
-export async function confirmPasswordReset(ctx: CoreContext, token: string, newPassword: string, address?: string): Promise<UserRecord> {
-  const live = await findLiveOneTimeToken(ctx, token, 'password_reset')
+export async function confirmPasswordReset(
+  ctx: CoreContext,
+  token: string,
+  newPassword: string,
+  address?: string,
+  forUserId?: number,
+): Promise<UserRecord> {
+  const live = await findLiveOneTimeToken(ctx, token, 'password_reset', forUserId)
   if (!live) throw invalidOneTimeToken()
   const errors: FieldErrors = {}
   addPasswordErrors(ctx, live.user, newPassword, 'newPassword', errors)

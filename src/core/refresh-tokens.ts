@@ -53,6 +53,26 @@ export class RefreshTokens {
     return work
   }
 
+  /** Ends the session of a live refresh token; throws `invalid_token` for an unknown, spent, expired or dead one. */
+  async revoke(token: string): Promise<void> {
+    const live = await this.#liveRecord(token)
+    if (!live) throw invalid()
+    await revokeSession(this.ctx, live.session, 'logout')
+  }
+
+  /** True when `token` is unspent, unexpired and its session live; spends nothing. */
+  async isLive(token: string): Promise<boolean> {
+    return (await this.#liveRecord(token)) !== null
+  }
+
+  async #liveRecord(token: string): Promise<{ user: UserRecord; session: SessionRecord } | null> {
+    if (!isWellFormedToken(token, REFRESH_PREFIX)) return null
+    const now = this.ctx.clock.now()
+    const record = await this.ctx.store.findRefreshTokenByHash(hashSecret(token))
+    if (!record || record.usedAt !== null || record.expiresAt <= now) return null
+    return this.#liveSession(record.sessionId, now)
+  }
+
   async #refresh(tokenHash: string): Promise<JwtPair> {
     const now = this.ctx.clock.now()
     this.#forgetExpired(now.getTime())

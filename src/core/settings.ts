@@ -28,7 +28,7 @@ export interface TesseraSettings {
   refreshTtlSeconds: number
   /** Lifetime of the Conduit face's access JWT (the course used 60 days). @default 60 days */
   conduitTokenTtlSeconds: number
-  /** A spent refresh token presented again within this window gets the same answer, not a revocation. @default 10 */
+  /** A spent refresh token presented again within this window gets the same answer, not a revocation. @default 0: every reuse revokes (concurrent refreshes in one process share one answer regardless) */
   refreshGraceSeconds: number
   /** `iss` of issued JWTs. @default the public URL */
   jwtIssuer: string
@@ -44,6 +44,13 @@ export interface TesseraSettings {
   resetUrl: string | null
   /** The page a verification mail links to, likewise. @default Tessera's own page */
   verifyUrl: string | null
+  /**
+   * The reset link of mails asked for through the djoser and dj-rest-auth faces, whose front ends
+   * route `{uid}/{token}`: absolute, or relative to `publicUrl` as djoser's setting is to its domain.
+   */
+  passwordResetConfirmUrl: string
+  /** The verification (djoser: activation) link of those faces' mails, likewise. */
+  activationUrl: string
   /** Refuse logins until the e-mail is verified. @default false */
   requireVerifiedEmail: boolean
   /** Audit rows older than this are deleted by `tessera cleartokens`. @default 90 days */
@@ -64,7 +71,7 @@ export const DEFAULT_SETTINGS: Readonly<TesseraSettings> = Object.freeze({
   accessTtlSeconds: 15 * 60,
   refreshTtlSeconds: 30 * DAY,
   conduitTokenTtlSeconds: 60 * DAY,
-  refreshGraceSeconds: 10,
+  refreshGraceSeconds: 0,
   jwtIssuer: 'http://127.0.0.1:8000',
   jwtAudience: 'tessera',
   resetTtlSeconds: 3600,
@@ -72,6 +79,8 @@ export const DEFAULT_SETTINGS: Readonly<TesseraSettings> = Object.freeze({
   publicUrl: 'http://127.0.0.1:8000',
   resetUrl: null,
   verifyUrl: null,
+  passwordResetConfirmUrl: 'password/reset/confirm/{uid}/{token}',
+  activationUrl: 'activate/{uid}/{token}',
   requireVerifiedEmail: false,
   auditRetentionSeconds: 90 * DAY,
 })

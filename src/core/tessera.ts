@@ -24,7 +24,8 @@ import { isSessionId, TOKEN_PREFIX } from './tokens.js'
 import { JwtKeyring } from './jwt-keys.js'
 import { RefreshTokens, type JwtPair } from './refresh-tokens.js'
 import { unconfiguredMailer, type Mailer } from './mailer.js'
-import { confirmEmailVerification, requestEmailVerification, type VerificationRequest } from './email-verification.js'
+import { confirmEmailVerification, requestEmailVerification, resendEmailVerification, type VerificationRequest } from './email-verification.js'
+import type { LinkStyle } from './one-time-links.js'
 import { clearExpiredOneTimeTokens, findLiveOneTimeToken } from './one-time-tokens.js'
 import { changePassword, setPassword, updateAccount, type SetPasswordOptions } from './password-change.js'
 import { confirmPasswordReset, requestPasswordReset } from './password-reset.js'
@@ -200,6 +201,16 @@ export class Tessera {
     return this.#refresh.refresh(refreshToken)
   }
 
+  /** Ends the session of a live refresh token (simplejwt's blacklist); throws `invalid_token` for any other. */
+  revokeRefreshToken(refreshToken: string): Promise<void> {
+    return this.#refresh.revoke(refreshToken)
+  }
+
+  /** True when a refresh token would be accepted now; spends nothing. */
+  checkRefreshToken(refreshToken: string): Promise<boolean> {
+    return this.#refresh.isLive(refreshToken)
+  }
+
   /** The public signing keys, for other services to verify access JWTs offline. */
   jwks(): Promise<{ keys: JWK[] }> {
     return this.#keyring.jwks()
@@ -314,26 +325,35 @@ export class Tessera {
    * Mails a reset link when `email` has an account; resolves alike, and as fast, when it has not.
    * Throws `ValidationError` for a malformed e-mail, `ThrottledError` past the limits.
    */
-  requestPasswordReset(email: string, address?: string): Promise<void> {
-    return requestPasswordReset(this.#ctx, email, address)
+  requestPasswordReset(email: string, address?: string, options: { link?: LinkStyle } = {}): Promise<void> {
+    return requestPasswordReset(this.#ctx, email, address, options.link)
   }
 
   /**
    * Sets a new password with a reset token and revokes every session; `address` is the client's,
-   * for the audit log. Throws `invalid_one_time_token` or `ValidationError`.
+   * for the audit log; `options.userId` (a Django face's `uid`) must be the token's user. Throws
+   * `invalid_one_time_token` or `ValidationError` (field `newPassword`).
    */
-  confirmPasswordReset(token: string, newPassword: string, address?: string): Promise<UserRecord> {
-    return confirmPasswordReset(this.#ctx, token, newPassword, address)
+  confirmPasswordReset(token: string, newPassword: string, address?: string, options: { userId?: number } = {}): Promise<UserRecord> {
+    return confirmPasswordReset(this.#ctx, token, newPassword, address, options.userId)
   }
 
   /** Mails the user a link to verify their e-mail, unless it is verified; throws `ThrottledError`. */
-  requestEmailVerification(userId: number): Promise<VerificationRequest> {
-    return requestEmailVerification(this.#ctx, userId)
+  requestEmailVerification(userId: number, options: { link?: LinkStyle } = {}): Promise<VerificationRequest> {
+    return requestEmailVerification(this.#ctx, userId, options.link)
   }
 
-  /** Marks the token's user's e-mail verified; throws `invalid_one_time_token`. */
-  confirmEmailVerification(token: string): Promise<UserRecord> {
-    return confirmEmailVerification(this.#ctx, token)
+  /**
+   * Mails a verification link to the account with `email` when it is active and unverified;
+   * resolves alike otherwise. Throws `ValidationError` (malformed e-mail) or `ThrottledError`.
+   */
+  resendEmailVerification(email: string, options: { link?: LinkStyle } = {}): Promise<void> {
+    return resendEmailVerification(this.#ctx, email, options.link)
+  }
+
+  /** Marks the token's user's e-mail verified; `options.userId` must be that user. Throws `invalid_one_time_token`. */
+  confirmEmailVerification(token: string, options: { userId?: number } = {}): Promise<UserRecord> {
+    return confirmEmailVerification(this.#ctx, token, options.userId)
   }
 
   /** True when a reset or verification token would be accepted now; spends nothing (for pages). */

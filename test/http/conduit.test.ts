@@ -207,3 +207,36 @@ describe('configuration', () => {
     }
   })
 })
+
+// Issue 11 (a): every face accepts every credential the server issues, in either scheme.
+describe('credentials from the other faces on /api/user', () => {
+  test.each([
+    ['a warm cache', {}],
+    ['no cache (every check reads the store)', { TOKEN_CACHE_SIZE: '0' }],
+  ])('an opaque token from /auth/register, /auth/login, /auth/token/rotate and /api-token-auth/ works as Token and Bearer, with %s', async (_name, env) => {
+    const target = await makeServer(env, { memory: true })
+    try {
+      const account = newAccount('cross')
+      const inject = (method: 'GET' | 'PUT' | 'POST', url: string, payload?: object, authorization?: string) =>
+        target.app.inject({ method, url, ...(payload ? { payload } : {}), headers: authorization ? { authorization } : {} })
+      const registered = (await inject('POST', '/auth/register', account)).json().token as string
+      const loggedIn = (await inject('POST', '/auth/login', { email: account.email, password: account.password })).json().token as string
+      const rotated = (await inject('POST', '/auth/token/rotate', undefined, `Bearer ${loggedIn}`)).json().token as string
+      const drf = (await inject('POST', '/api-token-auth/', { username: account.username, password: account.password })).json().token as string
+      for (const token of [registered, rotated, drf]) {
+        for (const scheme of ['Token', 'Bearer', 'token', 'BEARER']) {
+          const read = await inject('GET', '/api/user', undefined, `${scheme} ${token}`)
+          expect(read.statusCode, `${scheme} ${token.slice(0, 8)}: ${read.body}`).toBe(200)
+          expect(read.json().user).toMatchObject({ email: account.email, token })
+          const written = await inject('PUT', '/api/user', { user: { bio: `via ${scheme}` } }, `${scheme} ${token}`)
+          expect(written.statusCode, written.body).toBe(200)
+          expect(written.json().user).toMatchObject({ bio: `via ${scheme}`, token })
+        }
+      }
+      // The rotated-away token is dead on this face too.
+      expect((await inject('GET', '/api/user', undefined, `Token ${loggedIn}`)).statusCode).toBe(401)
+    } finally {
+      await target.dispose()
+    }
+  })
+})

@@ -86,6 +86,18 @@ describe('POST /auth/email/verify/request, then POST /auth/email/verify', () => 
     expect(await emailVerified(user)).toBe(false)
   })
 
+  // Issue 11 (b): whoever changes the password may be shutting out someone who holds an old link.
+  test('a password change kills a verification link mailed before it: 400 invalid_one_time_token', async () => {
+    const user = await register(server)
+    const token = tokenOf(await mailedLink(user))
+    const changed = await post('/auth/password/change', { currentPassword: user.password, newPassword: 'a different horse battery 77' }, bearer(user.token))
+    expect(changed.statusCode, changed.body).toBe(204)
+    expectProblem(await post('/auth/email/verify', { token }), 400, 'invalid_one_time_token')
+    expect(await emailVerified(user)).toBe(false)
+    // A link asked for after the change works.
+    expect((await post('/auth/email/verify', { token: tokenOf(await mailedLink(user)) })).statusCode).toBe(204)
+  })
+
   test('a reset token is not a verification token', async () => {
     const user = await register(server)
     const before = peer.received.length

@@ -126,3 +126,38 @@ describe('POST /auth/jwt/verify', () => {
     expect(revoked.json().code).toBe('invalid_token')
   })
 })
+
+describe('refresh reuse with the default settings (no grace window)', () => {
+  let plain: TestServer
+  let owner: Registered
+  beforeAll(async () => {
+    plain = await makeServer()
+    owner = await register(plain)
+  })
+  afterAll(async () => plain?.dispose())
+
+  const send = (url: string, payload: unknown) => plain.app.inject({ method: 'POST', url, payload: payload as object })
+  const me = (access: string) => plain.app.inject({ method: 'GET', url: '/auth/user', headers: { authorization: `Bearer ${access}` } })
+
+  // Issue 11 (c): a spent refresh presented at once, as a thief replaying it would, must end the session's newest tokens.
+  test('a spent refresh token presented right away revokes the session: its newest access and refresh tokens die', async () => {
+    const first = (await send('/auth/jwt/create', { email: owner.email, password: owner.password })).json()
+    const second = (await send('/auth/jwt/refresh', { refresh: first.refresh })).json()
+    const third = (await send('/auth/jwt/refresh', { refresh: second.refresh })).json()
+    expect((await me(third.access)).statusCode).toBe(200)
+
+    const reused = await send('/auth/jwt/refresh', { refresh: first.refresh })
+    expect(reused.statusCode).toBe(401)
+    expect(reused.json().code).toBe('refresh_reused')
+    expect((await me(third.access)).statusCode).toBe(401)
+    expect((await send('/auth/jwt/refresh', { refresh: third.refresh })).statusCode).toBe(401)
+    expect((await send('/auth/jwt/verify', { token: third.access })).statusCode).toBe(401)
+  })
+
+  test('two concurrent refreshes of one token still share one answer', async () => {
+    const { refresh } = (await send('/auth/jwt/create', { email: owner.email, password: owner.password })).json()
+    const [a, b] = await Promise.all([send('/auth/jwt/refresh', { refresh }), send('/auth/jwt/refresh', { refresh })])
+    expect([a.statusCode, b.statusCode]).toEqual([200, 200])
+    expect(a.json()).toEqual(b.json())
+  })
+})

@@ -6,6 +6,7 @@ import { expect } from 'vitest'
 import { loadConfig } from '../../src/config/env.js'
 import { buildServer, type TesseraServer } from '../../src/http/server.js'
 import { testServerDatabase } from './database.js'
+import type { Mailer } from '../../src/core/mailer.js'
 
 /** A server built for one test file, and the temp folder its database lives in. */
 export interface TestServer extends TesseraServer {
@@ -25,7 +26,7 @@ export type TestEnv = Record<string, string | undefined>
  * or on a fresh PostgreSQL database either way under TESSERA_TEST_ENGINE=postgres (vitest.config.ts).
  * Throttles are off unless the test sets them, so that one file's failures cannot starve another's.
  */
-export async function makeServer(env: TestEnv = {}, options: { memory?: boolean } = {}): Promise<TestServer> {
+export async function makeServer(env: TestEnv = {}, options: { memory?: boolean; mailer?: Mailer } = {}): Promise<TestServer> {
   const postgres = await testServerDatabase()
   const dir = postgres || options.memory ? null : mkdtempSync(join(tmpdir(), 'tessera-test-'))
   const dbPath = dir ? join(dir, 'tessera.db') : null
@@ -39,7 +40,7 @@ export async function makeServer(env: TestEnv = {}, options: { memory?: boolean 
       LOG_LEVEL: 'silent',
       ...env,
     })
-    server = await buildServer(config, { logger: false })
+    server = await buildServer(config, { logger: false, ...(options.mailer ? { mailer: options.mailer } : {}) })
   } catch (error) {
     await postgres?.drop()
     throw error
