@@ -1,5 +1,16 @@
-import { ThrottledError, ValidationError, type TesseraError } from '../core/errors.js'
+import { TesseraError, ThrottledError, ValidationError, type TesseraErrorCode } from '../core/errors.js'
 import type { Face } from './types.js'
+
+/** An error whose body a face fixes to the letter; `sendError` sends `body` as it is, in the face's status and headers. */
+export class WireError extends TesseraError {
+  constructor(
+    code: TesseraErrorCode,
+    message: string,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(code, message)
+  }
+}
 
 /** A rendered error: status, media type and body in one face's shape. */
 export interface RenderedError {
@@ -33,6 +44,7 @@ export function renderBody(face: Face, error: TesseraError, status: number, titl
 
 /** DRF: field errors as a map, credentials under `non_field_errors`, the rest as `detail`. */
 function drfBody(error: TesseraError): unknown {
+  if (error instanceof WireError) return error.body
   if (error instanceof ValidationError) {
     const { body, ...fields } = error.fields
     return body ? { non_field_errors: body, ...fields } : fields

@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { TesseraError, ThrottledError, ValidationError, type TesseraErrorCode } from '../core/errors.js'
 import { DatabaseUnavailableError } from '../store/unavailable.js'
-import { renderBody } from './error-bodies.js'
+import { REFRESH_PREFIX } from '../core/refresh-tokens.js'
+import { renderBody, WireError } from './error-bodies.js'
 import type { CredentialFailure, Face } from './types.js'
 
 /** Each error code's HTTP status and its title; the only place statuses are decided. */
@@ -39,6 +40,26 @@ export const CREDENTIAL_MESSAGES: Record<CredentialFailure | 'not_authenticated'
 export function credentialError(failure: CredentialFailure | 'not_authenticated'): TesseraError {
   // An inactive user's credential is an invalid one on the wire; only DRF's message tells them apart.
   return new TesseraError(failure === 'not_authenticated' ? 'not_authenticated' : 'invalid_token', CREDENTIAL_MESSAGES[failure])
+}
+
+/**
+ * A refused `Bearer` credential in Simple JWT 5.2's words (`JWTAuthentication`): a header without
+ * exactly one credential, an inactive user, or a token that is not a live access token (a refresh
+ * token is "of the wrong type"; anything else "invalid or expired").
+ */
+export function simplejwtBearerError(failure: CredentialFailure, credential: string | null): TesseraError {
+  if (failure === 'no_credentials' || failure === 'contains_spaces') {
+    const detail = 'Authorization header must contain two space-delimited values'
+    return new WireError('invalid_token', detail, { detail, code: 'bad_authorization_header' })
+  }
+  if (failure === 'user_inactive') return new WireError('invalid_token', 'User is inactive', { detail: 'User is inactive', code: 'user_inactive' })
+  const detail = 'Given token not valid for any token type'
+  const message = credential?.startsWith(REFRESH_PREFIX) ? 'Token has wrong type' : 'Token is invalid or expired'
+  return new WireError('invalid_token', detail, {
+    detail,
+    code: 'token_not_valid',
+    messages: [{ token_class: 'AccessToken', token_type: 'access', message }],
+  })
 }
 
 const PERMISSION_DENIED = new TesseraError('permission_denied', 'You do not have permission to perform this action.')
@@ -133,11 +154,13 @@ function validationFromAjv(errors: AjvError[], part = 'body'): ValidationError {
 }
 
 /** The face of the route `request` hit, or of its path when no route matched. */
-export function faceOf(request: FastifyRequest, fallback: Face): Face {
+export function faceOf(request: FastifyRequest, fallback: Face, drfPrefixes: readonly string[] = []): Face {
   const configured = request.routeOptions.config?.face
   if (configured) return configured
   const url = request.url
   if (url.startsWith('/api-token-auth')) return 'drf'
+  // Unrouted paths under a Django package's prefix (djoser, simplejwt, dj-rest-auth) speak DRF, even under /api/.
+  if (drfPrefixes.some((prefix) => url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`))) return 'drf'
   if (url.startsWith('/api/')) return 'conduit'
   return fallback
 }

@@ -3,8 +3,10 @@ import fp from 'fastify-plugin'
 import type { CredentialCheck } from '../core/principal.js'
 import type { Tessera } from '../core/tessera.js'
 import { readAuthorization } from './authenticators.js'
-import { credentialError, permissionDenied, sendError } from './errors.js'
-import type { Face } from './types.js'
+import type { Guard } from './guards.js'
+import { credentialError, permissionDenied, sendError, simplejwtBearerError } from './errors.js'
+import type { CredentialFailure, Face } from './types.js'
+import type { TesseraError } from '../core/errors.js'
 import './types.js'
 
 /** Checks a credential taken from a header; the opaque-token check of the core by default. */
@@ -53,32 +55,48 @@ async function tessera(app: FastifyInstance, options: TesseraPluginOptions): Pro
   if (!app.hasDecorator('tessera')) app.decorate('tessera', core)
   app.decorateRequest('principal', null)
 
+  /** The error for a refused credential: DRF's words, or Simple JWT's for a Bearer one where the route asks (only refusals pay for the look). */
+  const refusal = (request: FastifyRequest, failure: CredentialFailure): TesseraError => {
+    if (!request.routeOptions.config.simplejwtBearer) return credentialError(failure)
+    const header = request.headers.authorization?.trim() ?? ''
+    const keyword = header.split(/\s/, 1)[0]!.toLowerCase()
+    return keyword === 'bearer' ? simplejwtBearerError(failure, header.slice(keyword.length).trim() || null) : credentialError(failure)
+  }
+
   /** Applies the credential's answer and the route's guard; replies 401/403 itself when refused. */
-  const decide = (request: FastifyRequest, reply: FastifyReply, face: Face, check: CredentialCheck | null, done: HookHandlerDoneFunction): void => {
+  const decide = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    guard: Guard,
+    face: Face,
+    check: CredentialCheck | null,
+    done: HookHandlerDoneFunction,
+  ): void => {
     if (check) {
-      if (!check.ok) return void sendError(reply, face, credentialError(check.reason))
+      if (!check.ok) return void sendError(reply, face, refusal(request, check.reason))
       request.principal = check.principal
     }
-    if (request.routeOptions.config.auth!(request)) return done()
+    if (guard(request)) return done()
     // DRF's rule: refuse an anonymous caller with 401 and a challenge, a known one with 403.
     sendError(reply, face, request.principal ? permissionDenied() : credentialError('not_authenticated'))
   }
 
-  // A callback hook, not an async one: a cached credential is decided without a promise.
-  const authenticate = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
-    const face = request.routeOptions.config.face ?? defaultFace
+  // A callback hook, not an async one: a cached credential is decided without a promise. One per
+  // route, holding its guard and face: `request.routeOptions` builds a new object on every read.
+  const authenticatorFor = (guard: Guard, face: Face) => (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const header = readAuthorization(request.headers.authorization)
-    if (header.kind === 'malformed') return void sendError(reply, face, credentialError(header.failure))
-    if (header.kind === 'none') return decide(request, reply, face, null, done)
+    if (header.kind === 'malformed') return void sendError(reply, face, refusal(request, header.failure))
+    if (header.kind === 'none') return decide(request, reply, guard, face, null, done)
     const check = validate(header.credential)
-    if (check instanceof Promise) check.then((c) => decide(request, reply, face, c, done), done)
-    else decide(request, reply, face, check, done)
+    if (check instanceof Promise) check.then((c) => decide(request, reply, guard, face, c, done), done)
+    else decide(request, reply, guard, face, check, done)
   }
 
   app.addHook('onRoute', (route: RouteOptions) => {
-    if (!route.config?.auth) return
+    const guard = route.config?.auth
+    if (!guard) return
     const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : []
-    route.onRequest = [authenticate, ...existing]
+    route.onRequest = [authenticatorFor(guard, route.config?.face ?? defaultFace), ...existing]
   })
 }
 

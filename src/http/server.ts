@@ -26,6 +26,9 @@ import { socialRoutes } from './routes/social.js'
 import { createSocialClients } from '../social/social-clients.js'
 import { TesseraError } from '../core/errors.js'
 import { adminPlugin } from '../admin/admin-plugin.js'
+import { djoserRoutes } from './routes/djoser.js'
+import { simplejwtRoutes } from './routes/simplejwt.js'
+import { djRestAuthRoutes } from './routes/dj-rest-auth.js'
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
 
@@ -69,8 +72,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const { tessera } = opened
 
   registerJsonParser(app)
+  const drfPrefixes = (['djoser', 'simplejwt', 'dj-rest-auth'] as const).filter((p) => config.profiles.includes(p)).map((p) => config.prefixes[p])
   app.setErrorHandler((error, request, reply) => {
-    const face = faceOf(request, 'canonical')
+    const face = faceOf(request, 'canonical', drfPrefixes)
     const known = toTesseraError(error, request)
     if (known) {
       // A dependency that is down is the operator's business: logged, though the client gets a plain 503.
@@ -81,7 +85,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     // The log has the details; the client gets no stack trace.
     return sendError(reply, face, new TesseraError('internal_error', 'Internal error.'))
   })
-  app.setNotFoundHandler((request, reply) => sendError(reply, faceOf(request, 'canonical'), new TesseraError('not_found', 'Not found.')))
+  app.setNotFoundHandler((request, reply) => sendError(reply, faceOf(request, 'canonical', drfPrefixes), new TesseraError('not_found', 'Not found.')))
 
   if (config.corsOrigins.length > 0) {
     await app.register(cors, { origin: config.corsOrigins, credentials: false, allowedHeaders: ['Authorization', 'Content-Type'] })
@@ -114,6 +118,10 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   await app.register(adminPlugin, { prefix: '/admin' })
   if (config.profiles.includes('drf')) await app.register(drfRoutes)
   if (config.profiles.includes('conduit')) await app.register(conduitRoutes)
+  // The Django packages' faces, each under the prefix its clients already call.
+  if (config.profiles.includes('djoser')) await app.register(djoserRoutes, { prefix: config.prefixes.djoser })
+  if (config.profiles.includes('simplejwt')) await app.register(simplejwtRoutes, { prefix: config.prefixes.simplejwt })
+  if (config.profiles.includes('dj-rest-auth')) await app.register(djRestAuthRoutes, { prefix: config.prefixes['dj-rest-auth'] })
 
   app.addHook('onClose', async () => {
     // In-flight requests have finished: what they queued for the audit log is written before the store closes.

@@ -22,5 +22,11 @@ declare module 'fastify' {
     auth?: Guard
     /** The wire format of the route's errors. @default the plugin's `face` option */
     face?: Face
+    /**
+     * A `Bearer` credential that fails is refused as Simple JWT's `JWTAuthentication` words it
+     * (`{"detail", "code": "token_not_valid", "messages"}`): what clients of a DRF API that lists
+     * it after `TokenAuthentication` (djoser's setup) match on to know when to refresh.
+     */
+    simplejwtBearer?: boolean
   }
 }
