@@ -1,3 +1,5 @@
+import formBody from '@fastify/formbody'
+import multipart from '@fastify/multipart'
 import type { FastifyInstance } from 'fastify'
 import secureJson from 'secure-json-parse'
 import { TesseraError } from '../core/errors.js'
@@ -18,4 +20,22 @@ export function registerJsonParser(app: FastifyInstance): void {
       done(new TesseraError('validation_failed', `JSON parse error - ${(error as Error).message}`), undefined)
     }
   })
+}
+
+/**
+ * DRF's default parsers beside JSON: forms and multipart, which DRF clients post as often as JSON.
+ * Only the Django faces read them, each in its own encapsulated context; uploaded files are drained,
+ * never kept. A context that has them already (a face inside another) is left as it is.
+ */
+export async function registerDrfBodyParsers(app: FastifyInstance): Promise<void> {
+  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formBody, { bodyLimit: 64 * 1024 })
+  if (!app.hasContentTypeParser('multipart/form-data')) {
+    await app.register(multipart, {
+      attachFieldsToBody: 'keyValues',
+      onFile: async (part) => {
+        part.file.resume()
+      },
+      limits: { fields: 20, fieldSize: 64 * 1024, files: 5, fileSize: 64 * 1024, parts: 25 },
+    })
+  }
 }

@@ -1,10 +1,9 @@
-import formBody from '@fastify/formbody'
-import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { decodeUid } from '../../core/django-uid.js'
 import { addFieldError, TesseraError, ThrottledError, ValidationError, type FieldErrors } from '../../core/errors.js'
 import { checkEmail } from '../../core/identity.js'
 import type { UserRecord } from '../../store/store.js'
+import { registerDrfBodyParsers } from '../body-parsers.js'
 import { allowAny, isAuthenticated, type Guard } from '../guards.js'
 import { principalOf, requestDevice } from '../request-info.js'
 
@@ -62,14 +61,7 @@ interface DjUser {
 export async function djRestAuthRoutes(app: FastifyInstance): Promise<void> {
   const tessera = app.tessera
   // Encapsulated: only this face reads forms, as DRF's default parsers do.
-  await app.register(formBody, { bodyLimit: 64 * 1024 })
-  await app.register(multipart, {
-    attachFieldsToBody: 'keyValues',
-    onFile: async (part) => {
-      part.file.resume()
-    },
-    limits: { fields: 20, fieldSize: 64 * 1024, files: 5, fileSize: 64 * 1024, parts: 25 },
-  })
+  await registerDrfBodyParsers(app)
 
   // DRF names the methods a view answers in `Allow` on every reply, and refuses the others with 405.
   const allowOf = new Map<string, string>()

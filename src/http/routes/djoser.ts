@@ -1,15 +1,14 @@
-import formBody from '@fastify/formbody'
-import multipart from '@fastify/multipart'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { decodeUid } from '../../core/django-uid.js'
 import { TesseraError, ValidationError, type FieldErrors } from '../../core/errors.js'
 import { validatePassword } from '../../core/password-validators.js'
 import type { Principal } from '../../core/principal.js'
 import type { UserRecord } from '../../store/store.js'
+import { registerDrfBodyParsers } from '../body-parsers.js'
 import { sendError, toTesseraError } from '../errors.js'
 import { allowAny, isAuthenticated, type Guard } from '../guards.js'
 import { principalOf, requestDevice } from '../request-info.js'
-import { charField, dictionaryOf, fieldError, methodNotAllowed, renameFields, throwIfAny, WireReply } from './djoser-fields.js'
+import { charField, dictionaryOf, fieldError, methodNotAllowed, renameFields, throwIfAny, WireReply } from './drf-fields.js'
 import { registerSimplejwtViews } from './simplejwt.js'
 
 const tags = ['djoser']
@@ -39,14 +38,7 @@ function djoserUser(user: Pick<UserRecord, 'id' | 'email' | 'username'>): { emai
 export async function djoserRoutes(app: FastifyInstance): Promise<void> {
   const tessera = app.tessera
   // DRF's default parsers: JSON, forms and multipart.
-  await app.register(formBody, { bodyLimit: 64 * 1024 })
-  await app.register(multipart, {
-    attachFieldsToBody: 'keyValues',
-    onFile: async (part) => {
-      part.file.resume()
-    },
-    limits: { fields: 20, fieldSize: 64 * 1024, files: 5, fileSize: 64 * 1024, parts: 25 },
-  })
+  await registerDrfBodyParsers(app)
   app.setErrorHandler(renderDjoserError)
 
   /** Declares a path's handlers by method, and DRF's 405 (with `Allow`) for the others. */

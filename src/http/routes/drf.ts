@@ -1,7 +1,6 @@
-import formBody from '@fastify/formbody'
-import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { addFieldError, ValidationError, type FieldErrors } from '../../core/errors.js'
+import { registerDrfBodyParsers } from '../body-parsers.js'
 import { isAuthenticated } from '../guards.js'
 import { principalOf, requestDevice } from '../request-info.js'
 
@@ -14,16 +13,8 @@ const tokenReply = { type: 'object', properties: { token: { type: 'string' } } }
  */
 export async function drfRoutes(app: FastifyInstance): Promise<void> {
   const tessera = app.tessera
-  // DRF clients post forms and multipart as often as JSON; only this face accepts them.
-  await app.register(formBody, { bodyLimit: 64 * 1024 })
-  await app.register(multipart, {
-    attachFieldsToBody: 'keyValues',
-    // DRF ignores uploaded files on this view; drain them rather than refuse the request.
-    onFile: async (part) => {
-      part.file.resume()
-    },
-    limits: { fields: 20, fieldSize: 64 * 1024, files: 5, fileSize: 64 * 1024, parts: 25 },
-  })
+  // DRF clients post forms and multipart as often as JSON; only the Django faces accept them.
+  await registerDrfBodyParsers(app)
 
   app.post('/api-token-auth/', {
     schema: {

@@ -1,13 +1,13 @@
-import formBody from '@fastify/formbody'
-import multipart from '@fastify/multipart'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { looksLikeJwt } from '../../core/access-tokens.js'
 import { addFieldError, TesseraError, ValidationError, type FieldErrors } from '../../core/errors.js'
 import { REFRESH_PREFIX } from '../../core/refresh-tokens.js'
 import { isWellFormedToken } from '../../core/tokens.js'
+import { registerDrfBodyParsers } from '../body-parsers.js'
 import { sendError, toTesseraError } from '../errors.js'
 import { requestDevice } from '../request-info.js'
+import { pythonType } from './drf-fields.js'
 
 /*
  * The Simple JWT face (djangorestframework-simplejwt 5.2 with its blacklist app, ROTATE_REFRESH_TOKENS
@@ -78,16 +78,7 @@ export async function registerSimplejwtViews(app: FastifyInstance, paths: Simple
 async function simplejwtViews(app: FastifyInstance, paths: SimplejwtPaths): Promise<void> {
   const tessera = app.tessera
   // DRF's default parsers: JSON (the server's), forms and multipart.
-  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formBody, { bodyLimit: 64 * 1024 })
-  if (!app.hasContentTypeParser('multipart/form-data')) {
-    await app.register(multipart, {
-      attachFieldsToBody: 'keyValues',
-      onFile: async (part) => {
-        part.file.resume()
-      },
-      limits: { fields: 20, fieldSize: 64 * 1024, files: 5, fileSize: 64 * 1024, parts: 25 },
-    })
-  }
+  await registerDrfBodyParsers(app)
   app.setErrorHandler(renderSimplejwtError)
   // DRF sends Allow on every answer of an APIView, errors included.
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -200,14 +191,6 @@ function isRefreshShaped(value: string): boolean {
   return value.startsWith(REFRESH_PREFIX) && isWellFormedToken(value, REFRESH_PREFIX)
 }
 
-/** Python's name for a JSON value's type, as DRF's "Expected a dictionary" message gives it. */
-function pythonType(value: unknown): string {
-  if (Array.isArray(value)) return 'list'
-  if (typeof value === 'string') return 'str'
-  if (typeof value === 'boolean') return 'bool'
-  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float'
-  return typeof value
-}
 
 /**
  * The named fields as DRF's `CharField()` reads them (Simple JWT's fields, `PasswordField` included,

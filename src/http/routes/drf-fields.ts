@@ -17,7 +17,8 @@ export function dictionaryOf(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>
 }
 
-function pythonType(value: unknown): string {
+/** Python's name for a JSON value's type, as DRF's "Expected a dictionary" message gives it. */
+export function pythonType(value: unknown): string {
   if (Array.isArray(value)) return 'list'
   if (typeof value === 'string') return 'str'
   if (typeof value === 'boolean') return 'bool'
