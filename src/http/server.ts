@@ -136,11 +136,18 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
 export function listeningLine(config: ServerConfig, address: string, workers = 1): string {
   const processes = workers > 1 ? ` with ${workers} workers` : ''
   return (
-    `Tessera ${version} listening on ${address}${processes} · admin ${address}/admin · API docs ${address}/docs · health ${address}/healthz · ` +
+    `Tessera ${version} listening on ${address}${processes} · faces ${facesOf(config, address)} · admin ${address}/admin · API docs ${address}/docs · health ${address}/healthz · ` +
     `metrics ${address}/metrics · database ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@').replace(/(password=)[^&]*/i, '$1***')}` +
     // Said here rather than in a second line: without SMTP_URL, mails (and their links) go to this log.
     (config.smtpUrl ? '' : ' · mail: written to this log, not sent (set SMTP_URL)')
   )
+}
+
+/** The mounted faces for the start line: the Django packages' with the URL their clients call. */
+function facesOf(config: ServerConfig, address: string): string {
+  return config.profiles
+    .map((profile) => (profile === 'djoser' || profile === 'simplejwt' || profile === 'dj-rest-auth' ? `${profile} ${address}${config.prefixes[profile]}/` : profile))
+    .join(', ')
 }
 
 /**

@@ -18,6 +18,9 @@ describe('a server without SMTP_URL (development)', () => {
     try {
       expect(listeningLine(config, 'http://127.0.0.1:8000')).toContain('mail: written to this log, not sent (set SMTP_URL)')
       expect(listeningLine({ ...config, smtpUrl: 'smtp://127.0.0.1:25' }, 'http://127.0.0.1:8000')).not.toContain('mail:')
+      expect(listeningLine(config, 'http://127.0.0.1:8000')).toContain('faces canonical, drf, conduit ·')
+      const django = loadConfig({ PROFILES: 'djoser,drf,simplejwt', DJOSER_PREFIX: '/api/auth' })
+      expect(listeningLine(django, 'http://127.0.0.1:8000')).toContain('faces djoser http://127.0.0.1:8000/api/auth/, drf, simplejwt http://127.0.0.1:8000/api/token/ ·')
       const account = newAccount()
       await server.app.inject({ method: 'POST', url: '/auth/register', payload: account })
       const response = await server.app.inject({ method: 'POST', url: '/auth/password/reset', payload: { email: account.email } })
