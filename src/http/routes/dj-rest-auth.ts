@@ -208,19 +208,21 @@ export async function djRestAuthRoutes(app: FastifyInstance): Promise<void> {
       const password2 = form.char('password2', { trim: false })
       form.check()
       if (password1 !== password2) throw new ValidationError({ body: [MESSAGES.registerMismatch] })
-      const { user, token, session } = await renamed({ password: 'password1' }, () =>
-        tessera.register({ username: username!, email: email!, password: password1! }, requestDevice(request), request.ip),
+      // allauth's verification: "optional" mails the link and the account works at once; "mandatory"
+      // (REQUIRE_VERIFIED_EMAIL) mails it, and no session is started until the address is confirmed.
+      const mandatory = tessera.settings.requireVerifiedEmail
+      const account = { username: username!, email: email!, password: password1! }
+      const { user, token } = await renamed({ password: 'password1' }, async () =>
+        mandatory
+          ? { user: await tessera.createUser(account), token: null }
+          : tessera.register(account, requestDevice(request), request.ip),
         { email: { 'A user with that email already exists.': MESSAGES.emailTaken } },
       )
-      // allauth's verification: "optional" mails the link and the account works at once; "mandatory"
-      // (REQUIRE_VERIFIED_EMAIL) mails it and hands out no key until the address is confirmed.
-      const mandatory = tessera.settings.requireVerifiedEmail
-      if (mandatory) await tessera.revokeOwnSession(user.id, session.id)
       await tessera.requestEmailVerification(user.id, { link: 'django' }).catch((error: unknown) => {
         if (!(error instanceof ThrottledError)) throw error
       })
       reply.code(201)
-      return mandatory ? { detail: MESSAGES.verificationSent } : { key: token }
+      return token === null ? { detail: MESSAGES.verificationSent } : { key: token }
     },
   }, { 201: registerReply })
 
