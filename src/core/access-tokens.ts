@@ -4,7 +4,8 @@ import type { UserRecord } from '../store/store.js'
 import type { CoreContext } from './context.js'
 import type { JwtKeyring } from './jwt-keys.js'
 import type { CredentialCheck } from './principal.js'
-import { validateSessionById } from './sessions.js'
+import { nowMs } from './clock.js'
+import { sessionCacheKey, validateSessionById } from './sessions.js'
 
 /** An access JWT just signed. */
 export interface IssuedAccessToken {
@@ -18,6 +19,11 @@ interface VerifiedClaims {
   sessionId: string
   /** `exp`, in epoch ms. */
   expiresAt: number
+  /** The session's principal-cache key, made once per token rather than per request. */
+  sessionKey: string
+  /** The last session answer this token narrowed, and the narrowed answer: reused while the session's stays the same. */
+  narrowedFrom?: CredentialCheck
+  narrowed?: CredentialCheck
 }
 
 const INVALID: CredentialCheck = { ok: false, reason: 'invalid_token' }
@@ -76,14 +82,14 @@ export class AccessTokens {
     // Only whole tokens that verified are cached, so a hit needs no shape check.
     const cached = this.#verified.get(token)
     if (!cached) return looksLikeJwt(token) ? this.#verifyCold(token) : INVALID
-    if (cached.expiresAt <= this.ctx.clock.now().getTime()) return INVALID
-    const check = validateSessionById(this.ctx, cached.sessionId)
+    if (cached.expiresAt <= nowMs(this.ctx.clock)) return INVALID
+    const check = validateSessionById(this.ctx, cached.sessionId, cached.sessionKey)
     return check instanceof Promise ? check.then((c) => withClaims(c, cached)) : withClaims(check, cached)
   }
 
   async #verifyCold(token: string): Promise<CredentialCheck> {
     const claims = await this.#claims(token)
-    return claims ? withClaims(await validateSessionById(this.ctx, claims.sessionId), claims) : INVALID
+    return claims ? withClaims(await validateSessionById(this.ctx, claims.sessionId, claims.sessionKey), claims) : INVALID
   }
 
   /** The token's claims when its signature, algorithm, issuer, audience and expiry are right. */
@@ -104,16 +110,24 @@ export class AccessTokens {
     }
     const userId = Number(payload.sub)
     if (!Number.isSafeInteger(userId) || typeof payload.sid !== 'string' || typeof payload.exp !== 'number') return null
-    const claims = { userId, sessionId: payload.sid, expiresAt: payload.exp * 1000 }
+    const claims: VerifiedClaims = { userId, sessionId: payload.sid, expiresAt: payload.exp * 1000, sessionKey: sessionCacheKey(payload.sid) }
     this.#verified.set(token, claims)
     return claims
   }
 }
 
-/** The session's answer narrowed by the token: its user must match, and it lives no longer than `exp`. */
+/**
+ * The session's answer narrowed by the token: its user must match, and it lives no longer than
+ * `exp`. The session cache hands out the same answer object while the session's expiry stays the
+ * same, so the narrowed one is kept on the token's claims and handed out again with it.
+ */
 function withClaims(check: CredentialCheck, claims: VerifiedClaims): CredentialCheck {
   if (!check.ok) return check
   if (check.principal.user.id !== claims.userId) return INVALID
   if (check.principal.expiresAt.getTime() <= claims.expiresAt) return check
-  return { ok: true, principal: { ...check.principal, expiresAt: new Date(claims.expiresAt) } }
+  if (claims.narrowedFrom === check) return claims.narrowed!
+  const narrowed: CredentialCheck = { ok: true, principal: { ...check.principal, expiresAt: new Date(claims.expiresAt) } }
+  claims.narrowedFrom = check
+  claims.narrowed = narrowed
+  return narrowed
 }

@@ -1,4 +1,5 @@
 import type { SessionRecord, SessionWithUser } from '../store/store.js'
+import { nowMs } from './clock.js'
 import type { CoreContext } from './context.js'
 import type { RevokeReason } from './events.js'
 import type { CachedSession, CredentialCheck, PrincipalUser } from './principal.js'
@@ -84,7 +85,7 @@ function acceptSession(ctx: CoreContext, secretHash: string, found: SessionWithU
   // An inactive user's token answers as DRF does ("User inactive or deleted."), even though
   // deactivation also revoked it: the holder learns nothing they did not know.
   if (!user.isActive) return INACTIVE
-  if (session.revokedAt !== null || session.expiresAt <= ctx.clock.now()) return INVALID
+  if (session.revokedAt !== null || session.expiresAt.getTime() <= nowMs(ctx.clock)) return INVALID
   const entry = cachedSession(session, user)
   ctx.cache.set(secretHash, entry, generation)
   return principalOf(ctx, entry)
@@ -95,14 +96,34 @@ function acceptSession(ctx: CoreContext, secretHash: string, found: SessionWithU
  * Shares the principal cache with opaque tokens, under a key of its own, so revocation is as
  * immediate for JWTs as for opaque tokens.
  */
-export function validateSessionById(ctx: CoreContext, sessionId: string): CredentialCheck | Promise<CredentialCheck> {
-  const key = `sid:${sessionId}`
+export function validateSessionById(ctx: CoreContext, sessionId: string, key = sessionCacheKey(sessionId)): CredentialCheck | Promise<CredentialCheck> {
   const entry = countLookup(ctx, ctx.cache.get(key))
   return entry ? principalOf(ctx, entry) : loadSession(ctx, key, sessionId)
 }
 
-/** The cache-miss half of `validateSessionById`. */
-async function loadSession(ctx: CoreContext, key: string, sessionId: string): Promise<CredentialCheck> {
+/** The principal-cache key of a session checked by id (a JWT's); callers may keep it to skip the concatenation. */
+export function sessionCacheKey(sessionId: string): string {
+  return `sid:${sessionId}`
+}
+
+/** The cache-miss half of `validateSessionById`: one joined read when the store has it, else two. */
+function loadSession(ctx: CoreContext, key: string, sessionId: string): CredentialCheck | Promise<CredentialCheck> {
+  if (!ctx.store.findSessionWithUserById) return loadSessionInTwoReads(ctx, key, sessionId)
+  const generation = ctx.cache.generation()
+  const found = ctx.store.findSessionWithUserById(sessionId)
+  const decide = (row: SessionWithUser | null): CredentialCheck => {
+    if (!row) return INVALID
+    const { session, user } = row
+    if (session.revokedAt !== null || session.expiresAt.getTime() <= nowMs(ctx.clock)) return INVALID
+    if (!user.isActive) return INACTIVE
+    const entry = cachedSession(session, user)
+    ctx.cache.set(key, entry, generation)
+    return principalOf(ctx, entry)
+  }
+  return found instanceof Promise ? found.then(decide) : decide(found)
+}
+
+async function loadSessionInTwoReads(ctx: CoreContext, key: string, sessionId: string): Promise<CredentialCheck> {
   const generation = ctx.cache.generation()
   const session = await ctx.store.findSessionById(sessionId)
   if (!session || session.revokedAt !== null || session.expiresAt <= ctx.clock.now()) return INVALID
@@ -138,7 +159,7 @@ function cachedSession(session: SessionRecord, user: UserRecord): CachedSession 
  * request allocates next to nothing.
  */
 function principalOf(ctx: CoreContext, entry: CachedSession): CredentialCheck {
-  const now = ctx.clock.now().getTime()
+  const now = nowMs(ctx.clock)
   const expiresAt = touch(ctx, entry, now)
   if (expiresAt <= now) return INVALID
   if (entry.check?.ok && entry.check.principal.expiresAt.getTime() === expiresAt) return entry.check
@@ -158,9 +179,31 @@ function touch(ctx: CoreContext, entry: CachedSession, now: number): number {
   if (current <= now || now - entry.persistedLastUsedAt < ctx.settings.touchIntervalSeconds * 1000) return current
   entry.persistedLastUsedAt = now
   const next = expiryMs(ctx, entry.createdAt, now)
-  // Not awaited: the request need not wait for bookkeeping, and a lost touch only shortens idle time.
-  ctx.store.touchSession(entry.sessionId, new Date(now), new Date(next)).catch((error) => ctx.reportError(error, 'touchSession'))
+  queueTouch(ctx, entry.sessionId, now, next)
   return next
+}
+
+/** Touches waiting for the end of the current turn of the event loop, by context. */
+const pendingTouches = new WeakMap<CoreContext, Map<string, { id: string; lastUsedAt: Date; expiresAt: Date }>>()
+
+/**
+ * Writes a session's `lastUsedAt`, not awaited: the request need not wait for bookkeeping, and a
+ * lost touch only shortens idle time. When the store can, the touches of one turn of the event
+ * loop go in one transaction (a busy server crossing the touch interval touches thousands).
+ */
+function queueTouch(ctx: CoreContext, sessionId: string, lastUsedAt: number, expiresAt: number): void {
+  const touch = { id: sessionId, lastUsedAt: new Date(lastUsedAt), expiresAt: new Date(expiresAt) }
+  if (!ctx.store.touchSessions) {
+    ctx.store.touchSession(touch.id, touch.lastUsedAt, touch.expiresAt).catch((error) => ctx.reportError(error, 'touchSession'))
+    return
+  }
+  let batch = pendingTouches.get(ctx)
+  if (batch) return void batch.set(sessionId, touch)
+  pendingTouches.set(ctx, (batch = new Map([[sessionId, touch]])))
+  setImmediate(() => {
+    pendingTouches.delete(ctx)
+    ctx.store.touchSessions!([...batch.values()]).catch((error) => ctx.reportError(error, 'touchSession'))
+  })
 }
 
 /** Revokes one session; false when it was already gone. */

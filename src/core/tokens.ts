@@ -9,6 +9,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 export const TOKEN_PREFIX = 'tsr_'
 const SECRET_BYTES = 32
 const TOKEN_BODY = /^[A-Za-z0-9_-]{43}$/
+const TOKEN = /^tsr_[A-Za-z0-9_-]{43}$/
 /** DRF's authtoken keys (40 hex characters), kept working after an import. */
 const DRF_KEY = /^[0-9a-f]{40}$/
 
@@ -26,6 +27,8 @@ export function generateToken(prefix = TOKEN_PREFIX): GeneratedToken {
 
 /** True when `token` has the shape of a token this server could have issued or imported. */
 export function isWellFormedToken(token: string, prefix = TOKEN_PREFIX): boolean {
+  // The server's own prefix is checked with the body in one pass, without slicing (every request).
+  if (prefix === TOKEN_PREFIX && token.length === TOKEN_PREFIX.length + 43) return TOKEN.test(token)
   if (token.startsWith(prefix)) return TOKEN_BODY.test(token.slice(prefix.length))
   return DRF_KEY.test(token)
 }

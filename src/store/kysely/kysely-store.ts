@@ -42,28 +42,29 @@ export interface KyselyStoreOptions {
  */
 export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOptions = {}): Store {
   // Compiled once: the hot path then costs one statement run, not a build and a compile.
-  const bySecretHash = db
-    .selectFrom('sessions')
-    .innerJoin('users', 'users.id', 'sessions.user_id')
-    .selectAll('users')
-    .select([
-      'sessions.id as session_id',
-      'sessions.user_id',
-      'sessions.secret_hash',
-      'sessions.device',
-      'sessions.created_at',
-      'sessions.last_used_at',
-      'sessions.expires_at',
-      'sessions.revoked_at',
-      'sessions.imported_at',
-    ])
-    .where('sessions.secret_hash', '=', '')
-    .compile().sql
-  const readBySecretHash =
-    options.prepareRead?.(bySecretHash) ??
+  const sessionWithUser = () =>
+    db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .selectAll('users')
+      .select([
+        'sessions.id as session_id',
+        'sessions.user_id',
+        'sessions.secret_hash',
+        'sessions.device',
+        'sessions.created_at',
+        'sessions.last_used_at',
+        'sessions.expires_at',
+        'sessions.revoked_at',
+        'sessions.imported_at',
+      ])
+  const prepared = (sql: string) =>
+    options.prepareRead?.(sql) ??
     (async (parameters: readonly unknown[]) => {
-      return (await db.executeQuery(CompiledQuery.raw(bySecretHash, [...parameters]))).rows
+      return (await db.executeQuery(CompiledQuery.raw(sql, [...parameters]))).rows
     })
+  const readBySecretHash = prepared(sessionWithUser().where('sessions.secret_hash', '=', '').compile().sql)
+  const readById = prepared(sessionWithUser().where('sessions.id', '=', '').compile().sql)
 
   const firstSessionWithUser = (rows: unknown[]) => {
     const row = rows[0] as SessionWithUserRow | undefined
@@ -167,6 +168,11 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       return rows instanceof Promise ? rows.then(firstSessionWithUser) : firstSessionWithUser(rows)
     },
 
+    findSessionWithUserById(id) {
+      const rows = readById([id])
+      return rows instanceof Promise ? rows.then(firstSessionWithUser) : firstSessionWithUser(rows)
+    },
+
     async findSessionById(id) {
       const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
       return row ? toSession(row) : null
@@ -191,6 +197,20 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         .set({ last_used_at: lastUsedAt.getTime(), expires_at: expiresAt.getTime() })
         .where('id', '=', id)
         .execute()
+    },
+
+    async touchSessions(touches) {
+      const update = (into: Kysely<Database>, touch: (typeof touches)[number]) =>
+        into
+          .updateTable('sessions')
+          .set({ last_used_at: touch.lastUsedAt.getTime(), expires_at: touch.expiresAt.getTime() })
+          .where('id', '=', touch.id)
+          .execute()
+      if (touches.length === 1) return void (await update(db, touches[0]!))
+      // One commit for the batch: in SQLite a commit costs more than the indexed update itself.
+      await db.transaction().execute(async (trx) => {
+        for (const touch of touches) await update(trx, touch)
+      })
     },
 
     async replaceSessionSecret(id, secretHash) {
