@@ -4,12 +4,14 @@
  * authentication, so their ratio is the cost of authenticating and nothing else:
  *
  * - `GET /bench/open`: no authentication, answers `{"ok":true}`;
- * - `GET /bench/private`: `config: { auth: isAuthenticated }`, answers `{"ok":true}`.
+ * - `GET /bench/private`: `config: { auth: isAuthenticated }`, answers `{"ok":true}`;
+ * - `GET /bench/map`: the baseline, plain Fastify checking the token in a Map (BENCH_MAP_FROM).
  *
  * Fastify's logger is off, as in DESIGN.md's reference numbers: a request log costs both routes
  * alike and would only flatter the ratio. Prints one JSON line `{"url":…,"pid":…}` when it listens;
  * closes on SIGTERM or SIGINT.
  */
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { loadEnv, loadGuards, loadServer, loadTokens } from './dist.js'
 
@@ -27,6 +29,20 @@ const okSchema = { response: { 200: { type: 'object', properties: { ok: { type: 
 server.app.get('/bench/open', { schema: okSchema }, async () => reply)
 server.app.get('/bench/private', { schema: okSchema, config: { auth: isAuthenticated } }, async () => reply)
 
+// The physical limit of an authenticated route: plain Fastify checking the header's token in a Map
+// (no hashing, no expiry, no store), in the same kind of callback hook as Tessera's. Its tokens are
+// BENCH_MAP_FROM's (and the minted JWTs); the same requests as /bench/private, so their ratio is
+// Tessera's cost over the least any token check can cost.
+const known = new Map<string, { userId: number }>()
+const remember = (tokens: readonly string[]): void => tokens.forEach((token, i) => known.set(token, { userId: i + 1 }))
+if (process.env.BENCH_MAP_FROM) remember(readFileSync(process.env.BENCH_MAP_FROM, 'utf8').split('\n').filter(Boolean))
+const mapCheck = (request: FastifyRequest, response: FastifyReply, done: HookHandlerDoneFunction): void => {
+  const header = request.headers.authorization
+  if (header !== undefined && header.startsWith('Token ') && known.get(header.slice(6)) !== undefined) return done()
+  void response.code(401).send({ ok: false })
+}
+server.app.get('/bench/map', { schema: okSchema, onRequest: mapCheck }, async () => reply)
+
 // With BENCH_JWT_FROM/BENCH_JWT_TO, mint an access JWT for the session of each opaque token in the
 // first file (the server's own keys sign them) and write them to the second, one per line.
 if (process.env.BENCH_JWT_FROM && process.env.BENCH_JWT_TO) {
@@ -37,6 +53,7 @@ if (process.env.BENCH_JWT_FROM && process.env.BENCH_JWT_TO) {
     jwts.push((await server.tessera.issueAccessToken(found.user, found.session.id, 3600)).token)
   }
   writeFileSync(process.env.BENCH_JWT_TO, jwts.join('\n') + '\n')
+  if (process.env.BENCH_MAP_FROM) remember(jwts)
 }
 
 const url = await server.app.listen({ host: config.host, port: config.port })

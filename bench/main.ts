@@ -5,6 +5,11 @@
  * child process, loads it with wrk (autocannon when wrk is absent), measures raw argon2id in a
  * third process, prints each figure with the numbers it came from, and exits 1 when an enforced
  * figure misses its target (2 when a measurement itself was invalid).
+ *
+ * The warm runs have a third side, run in the same alternating rounds: a plain Fastify route
+ * checking the token in a Map (bench-server.ts's /bench/map), so the report also shows Tessera ÷
+ * the least any token check costs on this machine. To see where the microseconds go, profile the
+ * server under load and summarise it with bench/profile-summary.ts.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
@@ -14,7 +19,7 @@ import { DATA_DIR } from './dist.js'
 import { pickTool, runLoad, type LoadResult, type LoadSpec } from './load.js'
 import { cpuBusy, memoryOf, prewarm, runArgon2Raw, startBenchServer } from './processes.js'
 import { memoryFigure, printReport, ratioFigure, type Figure, type Run } from './report.js'
-import { alternate, type Runner } from './rounds.js'
+import { alternateAll, type Runner } from './rounds.js'
 import { runAdminListing } from './admin-listing.js'
 import { runScale } from './scale.js'
 import { BENCH_PASSWORD, ensureSeeded, prepareForRun, readTokens } from './seed.js'
@@ -131,10 +136,10 @@ const invalid: string[] = []
 const rounds = Math.floor(positive('rounds', args.rounds ?? (args.quick ? '3' : '5')))
 const roundSeconds = Math.max(1, Math.ceil(seconds / rounds))
 const http = (spec: Omit<LoadSpec, 'seconds'>): Runner => (s) => runLoad(tool, { ...spec, seconds: s })
-/** Both sides of one ratio, in alternating rounds (rounds.ts); each side joins the table of runs. */
-const pair = async (labels: [string, string], a: Runner, b: Runner): Promise<[LoadResult, LoadResult]> => {
-  log(`${labels[0]}  vs  ${labels[1]}: ${warmup} s warm-up each, then ${rounds} alternating rounds of ${roundSeconds} s`)
-  const results = await alternate(a, b, { rounds, roundSeconds, warmupSeconds: warmup })
+/** The sides of one or more ratios, in alternating rounds (rounds.ts); each side joins the table of runs. */
+const sides = async (labels: string[], runners: Runner[]): Promise<LoadResult[]> => {
+  log(`${labels.join('  vs  ')}: ${warmup} s warm-up each, then ${rounds} alternating rounds of ${roundSeconds} s`)
+  const results = await alternateAll(runners, { rounds, roundSeconds, warmupSeconds: warmup })
   results.forEach((result, side) => {
     const label = labels[side]!
     runs.push({ label, result })
@@ -142,26 +147,51 @@ const pair = async (labels: [string, string], a: Runner, b: Runner): Promise<[Lo
   })
   return results
 }
+const pair = async (labels: [string, string], a: Runner, b: Runner): Promise<[LoadResult, LoadResult]> => {
+  const [x, y] = await sides(labels, [a, b])
+  return [x!, y!]
+}
+const MAP_LABEL = 'plain Fastify + Map'
 
 // 1. Warm cache: the principal cache holds every token of the run; logins on the same server.
 await prepareForRun(seeded.dbPath, warmTokens)
 const warmCache = Math.max(100_000, warmTokens.length)
 const jwtFile = join(DATA_DIR, 'run-warm-jwts.txt')
-const warm = await startBenchServer(seeded.databaseUrl, warmCache, { BENCH_JWT_FROM: warmFile, BENCH_JWT_TO: jwtFile })
-log(`warm server pid ${warm.pid} at ${warm.url} (TOKEN_CACHE_SIZE=${warmCache}); pre-warming ${warmTokens.length} tokens`)
-const refused = await prewarm(`${warm.url}/bench/private`, warmTokens, connections)
-if (refused > 0) throw new Error(`bench: ${refused} seeded tokens were refused while pre-warming; reseed with --fresh`)
-const [warmOpen, warmPrivate] = await pair(
-  ['warm server · GET /bench/open (no auth)', `warm server · GET /bench/private (${short(warmTokens.length)} tokens, cached)`],
-  http({ url: warm.url, path: '/bench/open', tokensFile: warmFile, connections }),
-  http({ url: warm.url, path: '/bench/private', tokensFile: warmFile, connections }),
-)
+const warm = await startBenchServer(seeded.databaseUrl, warmCache, {
+  BENCH_JWT_FROM: warmFile,
+  BENCH_JWT_TO: jwtFile,
+  BENCH_MAP_FROM: warmFile,
+})
+log(`warm server pid ${warm.pid} at ${warm.url} (TOKEN_CACHE_SIZE=${warmCache}); pre-warming ${warmTokens.length} tokens and their JWTs`)
+const jwts = readTokens(jwtFile)
+const refused = (await prewarm(`${warm.url}/bench/private`, warmTokens, connections)) + (await prewarm(`${warm.url}/bench/private`, jwts, connections))
+if (refused > 0) throw new Error(`bench: ${refused} seeded tokens or their JWTs were refused while pre-warming; reseed with --fresh`)
+// Three sides in the same rounds: no auth, Tessera, and the baseline (plain Fastify + a Map of the tokens).
+const [warmOpen, warmPrivate, warmMap] = (await sides(
+  [
+    'warm server · GET /bench/open (no auth)',
+    `warm server · GET /bench/private (${short(warmTokens.length)} tokens, cached)`,
+    `warm server · GET /bench/map (${MAP_LABEL}, same tokens)`,
+  ],
+  [
+    http({ url: warm.url, path: '/bench/open', tokensFile: warmFile, connections }),
+    http({ url: warm.url, path: '/bench/private', tokensFile: warmFile, connections }),
+    http({ url: warm.url, path: '/bench/map', tokensFile: warmFile, connections }),
+  ],
+)) as [LoadResult, LoadResult, LoadResult]
 // 1b. The same requests carrying access JWTs (signature checks cached, sessions checked in the cache).
-const [jwtOpen, jwtPrivate] = await pair(
-  ['warm server · GET /bench/open (no auth)', `warm server · GET /bench/private (${short(warmTokens.length)} access JWTs)`],
-  http({ url: warm.url, path: '/bench/open', tokensFile: jwtFile, connections }),
-  http({ url: warm.url, path: '/bench/private', tokensFile: jwtFile, connections }),
-)
+const [jwtOpen, jwtPrivate, jwtMap] = (await sides(
+  [
+    'warm server · GET /bench/open (no auth)',
+    `warm server · GET /bench/private (${short(warmTokens.length)} access JWTs)`,
+    `warm server · GET /bench/map (${MAP_LABEL}, same JWTs)`,
+  ],
+  [
+    http({ url: warm.url, path: '/bench/open', tokensFile: jwtFile, connections }),
+    http({ url: warm.url, path: '/bench/private', tokensFile: jwtFile, connections }),
+    http({ url: warm.url, path: '/bench/map', tokensFile: jwtFile, connections }),
+  ],
+)) as [LoadResult, LoadResult, LoadResult]
 // 2. Logins against raw argon2id in its own process (the server idles meanwhile), as many in flight.
 const [logins, argon2] = await pair(
   [`warm server · POST /auth/login (${short(count)} users)`, `raw argon2id, own process (${loginConnections} in flight)`],
@@ -185,8 +215,12 @@ await cold.stop()
 
 const million = count >= 1_000_000
 const figures: Figure[] = [
-  ratioFigure('opaque token, warm cache ÷ unauthenticated', warmPrivate, warmOpen, 'req/s', 0.8, enforce),
-  ratioFigure('access JWT, warm cache ÷ unauthenticated', jwtPrivate, jwtOpen, 'req/s', 0.75, enforce),
+  ratioFigure('opaque token, warm cache ÷ unauthenticated', warmPrivate, warmOpen, 'req/s', 0.85, enforce),
+  ratioFigure(`  baseline: ${MAP_LABEL} ÷ unauthenticated`, warmMap, warmOpen, 'req/s', null, false),
+  ratioFigure(`  opaque token, warm cache ÷ ${MAP_LABEL} (the physical limit)`, warmPrivate, warmMap, 'req/s', null, false),
+  ratioFigure('access JWT, warm cache ÷ unauthenticated', jwtPrivate, jwtOpen, 'req/s', 0.8, enforce),
+  ratioFigure(`  baseline: ${MAP_LABEL} ÷ unauthenticated (JWTs)`, jwtMap, jwtOpen, 'req/s', null, false),
+  ratioFigure(`  access JWT, warm cache ÷ ${MAP_LABEL} (the physical limit)`, jwtPrivate, jwtMap, 'req/s', null, false),
   ratioFigure(
     `opaque token, cold cache, ${short(count)} tokens in SQLite ÷ unauthenticated`, coldPrivate, coldOpen, 'req/s', 0.45, enforce,
     million ? undefined : "DESIGN.md's figure is at 1 M tokens: npm run bench -- --million",
@@ -216,6 +250,8 @@ const missed = printReport(
     `raw argon2id: @node-rs/argon2 hash() at ARGON2_PARAMS, ${loginConnections} in flight on the libuv pool, in a process of its own while the server idles; its latency is per hash`,
     `sessions of the run's tokens were marked used just before each server started (lastUsedAt is written at most once a minute), so runs under a minute measure reads, not those writes; ${removed} login sessions were removed afterwards`,
     `${tool === 'wrk' ? 'one client thread (wrk -t1): the server needs the other core; ' : ''}both routes get identical requests (same token header), so a ratio is the server's authentication cost`,
+    `${MAP_LABEL}: GET /bench/map on the same server, an onRequest hook looking the header's token up in a Map of the run's tokens (no hashing, expiry or store), run in the same rounds as the other two sides; Tessera ÷ it is how close Tessera comes to the least any token check costs`,
+    `access JWTs: every JWT of the run was verified once before the measured runs (pre-warm), so the figure measures the warm path (signature check cached by token string)`,
     `each ratio's two sides ran in ${rounds} alternating rounds (A B, B A, …) so other load on the machine falls on both; before the start, other processes kept the CPUs ${pct(busyAtStart)} busy (load average ${loadAtStart})`,
     ...(busy ? [`WARNING: other processes kept the CPUs ${pct(busyAtStart)} busy just before the bench: they compete for the cores and the rounds scatter; rerun on a quiet machine before trusting a figure`] : []),
     `whole bench: ${elapsed.toFixed(0)} s${seeded.reused ? '' : ` (seeding ${seeded.seconds.toFixed(0)} s)`}`,

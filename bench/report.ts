@@ -35,7 +35,8 @@ export function ratioFigure(
   numerator: LoadResult,
   denominator: LoadResult,
   unit: string,
-  min: number,
+  /** null: for information, no target. */
+  min: number | null,
   enforced: boolean,
   note?: string,
 ): Figure {
@@ -48,8 +49,8 @@ export function ratioFigure(
     numbers: `${int(numerator.rps)} ÷ ${int(denominator.rps)} ${unit} (rounds ${perRound.map((r) => r.toFixed(2)).join(' ')})`,
     // Truncated, not rounded: 0.797 must not print as 0.80 beside "≥ 0.80 FAIL".
     value: (Math.floor(ratio * 100) / 100).toFixed(2),
-    target: `≥ ${min.toFixed(2)}`,
-    pass: ratio >= min,
+    target: min === null ? '–' : `≥ ${min.toFixed(2)}`,
+    pass: min === null ? null : ratio >= min,
     enforced,
     ...(note ? { note } : {}),
   }
@@ -83,7 +84,7 @@ function table(header: string[], rows: string[][], alignRight: ReadonlySet<numbe
 }
 
 function verdict(figure: Figure): string {
-  if (figure.pass === null) return 'n/a'
+  if (figure.pass === null) return figure.value === '–' ? 'n/a' : 'for information'
   if (figure.pass) return figure.enforced ? 'PASS' : 'pass (not enforced)'
   return figure.enforced ? 'FAIL' : 'miss (not enforced)'
 }

@@ -7,7 +7,7 @@ export interface AlternateOptions {
   rounds: number
   roundSeconds: number
   warmupSeconds: number
-  onRun?: (side: 0 | 1, round: number) => void
+  onRun?: (side: number, round: number) => void
 }
 
 /**
@@ -16,17 +16,27 @@ export interface AlternateOptions {
  * sides alike instead of on whichever ran second. Each side's result is the sum of its rounds.
  */
 export async function alternate(a: Runner, b: Runner, options: AlternateOptions): Promise<[LoadResult, LoadResult]> {
-  const sides = [a, b] as const
+  const [x, y] = await alternateAll([a, b], options)
+  return [x!, y!]
+}
+
+/**
+ * `alternate` over any number of sides: each round runs every side back to back, forwards in even
+ * rounds and backwards in odd ones (A B C, C B A, …), so the ratio of any two sides can be taken
+ * round by round. Each side's result is the sum of its rounds.
+ */
+export async function alternateAll(sides: readonly Runner[], options: AlternateOptions): Promise<LoadResult[]> {
   if (options.warmupSeconds > 0) for (const side of sides) await side(options.warmupSeconds)
-  const results: [LoadResult[], LoadResult[]] = [[], []]
+  const results: LoadResult[][] = sides.map(() => [])
+  const forwards = sides.map((_, i) => i)
   for (let round = 0; round < options.rounds; round++) {
-    const order: Array<0 | 1> = round % 2 === 0 ? [0, 1] : [1, 0]
+    const order = round % 2 === 0 ? forwards : [...forwards].reverse()
     for (const side of order) {
       options.onRun?.(side, round)
-      results[side].push(await sides[side](options.roundSeconds))
+      results[side]!.push(await sides[side]!(options.roundSeconds))
     }
   }
-  return [combine(results[0]), combine(results[1])]
+  return results.map(combine)
 }
 
 /** Rounds summed: requests over seconds; the median round's p50 and the worst round's p99. */
