@@ -185,28 +185,6 @@ describe('expiry', () => {
     expect(calls.touchSession).toBeLessThanOrEqual(10)
   })
 
-  it('writes the touches of one turn of the event loop in one batch when the store can', async () => {
-    const { tessera, store, clock, errors, makeUser } = setup()
-    const batches: string[][] = []
-    const inner = store.touchSession.bind(store)
-    // The memory store has no batch write; give it one that records each batch.
-    store.touchSessions = async (touches) => {
-      batches.push(touches.map((touch) => touch.id))
-      for (const touch of touches) await inner(touch.id, touch.lastUsedAt, touch.expiresAt)
-    }
-    const issued = await Promise.all([1, 2, 3].map(async () => tessera.createSession(await makeUser(), 'phone')))
-    for (const { token } of issued) expect((await tessera.validateToken(token)).ok).toBe(true)
-    clock.advance(TOUCH + 1)
-    // Cached: each answers at once and queues its touch; twice the same session is one touch.
-    for (const { token } of [...issued, issued[0]!]) expect((await tessera.validateToken(token)).ok).toBe(true)
-    expect(batches).toEqual([])
-    await settle()
-    await settle()
-    expect(batches).toEqual([issued.map(({ session }) => session.id)])
-    for (const { session } of issued) expect((await store.findSessionById(session.id))?.lastUsedAt).toEqual(clock.now())
-    expect(errors).toEqual([])
-  })
-
   it('writes once for a burst of concurrent uses of a cached token', async () => {
     const { tessera, calls, clock, makeUser } = setup()
     const { token } = await tessera.createSession(await makeUser(), 'phone')

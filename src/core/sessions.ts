@@ -70,24 +70,25 @@ export function validateToken(ctx: CoreContext, token: string): CredentialCheck 
 /** The cache-miss half of `validateToken`: one indexed read of the session and its user. */
 function loadToken(ctx: CoreContext, secretHash: string): CredentialCheck | Promise<CredentialCheck> {
   const generation = ctx.cache.generation()
+  const decide = (found: SessionWithUser | null): CredentialCheck =>
+    // The index found the row by hash; comparing again in constant time costs little and keeps
+    // the check independent of how an engine implements the lookup.
+    found && constantTimeEqual(found.session.secretHash, secretHash) ? acceptSession(ctx, secretHash, found, generation) : INVALID
   const found = ctx.store.findSessionBySecretHash(secretHash)
-  return found instanceof Promise
-    ? found.then((row) => acceptSession(ctx, secretHash, row, generation))
-    : acceptSession(ctx, secretHash, found, generation)
+  return found instanceof Promise ? found.then(decide) : decide(found)
 }
 
-/** Decides on a session read from the store, and caches it when it is live. */
-function acceptSession(ctx: CoreContext, secretHash: string, found: SessionWithUser | null, generation: number): CredentialCheck {
-  // The index found the row by hash; comparing again in constant time costs little and keeps
-  // the check independent of how an engine implements the lookup.
-  if (!found || !constantTimeEqual(found.session.secretHash, secretHash)) return INVALID
-  const { session, user } = found
-  // An inactive user's token answers as DRF does ("User inactive or deleted."), even though
-  // deactivation also revoked it: the holder learns nothing they did not know.
+/**
+ * Decides on a session read from the store (by its secret or by its id), and caches it under
+ * `key` when it is live.
+ */
+function acceptSession(ctx: CoreContext, key: string, { session, user }: SessionWithUser, generation: number): CredentialCheck {
+  // An inactive user's credential answers as DRF does ("User inactive or deleted."), even though
+  // deactivation also revoked its session: the holder learns nothing they did not know.
   if (!user.isActive) return INACTIVE
   if (session.revokedAt !== null || session.expiresAt.getTime() <= nowMs(ctx.clock)) return INVALID
   const entry = cachedSession(session, user)
-  ctx.cache.set(secretHash, entry, generation)
+  ctx.cache.set(key, entry, generation)
   return principalOf(ctx, entry)
 }
 
@@ -106,33 +107,12 @@ export function sessionCacheKey(sessionId: string): string {
   return `sid:${sessionId}`
 }
 
-/** The cache-miss half of `validateSessionById`: one joined read when the store has it, else two. */
+/** The cache-miss half of `validateSessionById`: one joined read of the session and its user. */
 function loadSession(ctx: CoreContext, key: string, sessionId: string): CredentialCheck | Promise<CredentialCheck> {
-  if (!ctx.store.findSessionWithUserById) return loadSessionInTwoReads(ctx, key, sessionId)
   const generation = ctx.cache.generation()
+  const decide = (found: SessionWithUser | null): CredentialCheck => (found ? acceptSession(ctx, key, found, generation) : INVALID)
   const found = ctx.store.findSessionWithUserById(sessionId)
-  const decide = (row: SessionWithUser | null): CredentialCheck => {
-    if (!row) return INVALID
-    const { session, user } = row
-    if (session.revokedAt !== null || session.expiresAt.getTime() <= nowMs(ctx.clock)) return INVALID
-    if (!user.isActive) return INACTIVE
-    const entry = cachedSession(session, user)
-    ctx.cache.set(key, entry, generation)
-    return principalOf(ctx, entry)
-  }
   return found instanceof Promise ? found.then(decide) : decide(found)
-}
-
-async function loadSessionInTwoReads(ctx: CoreContext, key: string, sessionId: string): Promise<CredentialCheck> {
-  const generation = ctx.cache.generation()
-  const session = await ctx.store.findSessionById(sessionId)
-  if (!session || session.revokedAt !== null || session.expiresAt <= ctx.clock.now()) return INVALID
-  const user = await ctx.store.findUserById(session.userId)
-  if (!user) return INVALID
-  if (!user.isActive) return INACTIVE
-  const entry = cachedSession(session, user)
-  ctx.cache.set(key, entry, generation)
-  return principalOf(ctx, entry)
 }
 
 /** Counts a principal-cache lookup as a hit or a miss, and passes its answer on. */
@@ -179,31 +159,9 @@ function touch(ctx: CoreContext, entry: CachedSession, now: number): number {
   if (current <= now || now - entry.persistedLastUsedAt < ctx.settings.touchIntervalSeconds * 1000) return current
   entry.persistedLastUsedAt = now
   const next = expiryMs(ctx, entry.createdAt, now)
-  queueTouch(ctx, entry.sessionId, now, next)
+  // Not awaited: the request need not wait for bookkeeping, and a lost touch only shortens idle time.
+  ctx.store.touchSession(entry.sessionId, new Date(now), new Date(next)).catch((error) => ctx.reportError(error, 'touchSession'))
   return next
-}
-
-/** Touches waiting for the end of the current turn of the event loop, by context. */
-const pendingTouches = new WeakMap<CoreContext, Map<string, { id: string; lastUsedAt: Date; expiresAt: Date }>>()
-
-/**
- * Writes a session's `lastUsedAt`, not awaited: the request need not wait for bookkeeping, and a
- * lost touch only shortens idle time. When the store can, the touches of one turn of the event
- * loop go in one transaction (a busy server crossing the touch interval touches thousands).
- */
-function queueTouch(ctx: CoreContext, sessionId: string, lastUsedAt: number, expiresAt: number): void {
-  const touch = { id: sessionId, lastUsedAt: new Date(lastUsedAt), expiresAt: new Date(expiresAt) }
-  if (!ctx.store.touchSessions) {
-    ctx.store.touchSession(touch.id, touch.lastUsedAt, touch.expiresAt).catch((error) => ctx.reportError(error, 'touchSession'))
-    return
-  }
-  let batch = pendingTouches.get(ctx)
-  if (batch) return void batch.set(sessionId, touch)
-  pendingTouches.set(ctx, (batch = new Map([[sessionId, touch]])))
-  setImmediate(() => {
-    pendingTouches.delete(ctx)
-    ctx.store.touchSessions!([...batch.values()]).catch((error) => ctx.reportError(error, 'touchSession'))
-  })
 }
 
 /** Revokes one session; false when it was already gone. */

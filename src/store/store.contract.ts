@@ -222,32 +222,13 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.findSessionById('no-such-session')).toBeNull()
       })
 
-      it('findSessionWithUserById(), where the engine has it, returns the session and its user or null', async () => {
-        if (!store.findSessionWithUserById) return
+      it('findSessionWithUserById() returns the session and its user, or null', async () => {
         const user = await addUser({ username: 'Ünï' })
         const live = await addSession(user.id, { lastUsedAt: at(1.001) })
         const revoked = await addSession(user.id, { revokedAt: at(2.002) })
         expect(await store.findSessionWithUserById(live.id)).toEqual({ session: live, user })
         expect(await store.findSessionWithUserById(revoked.id)).toEqual({ session: revoked, user })
         expect(await store.findSessionWithUserById('no-such-session')).toBeNull()
-      })
-
-      it('touchSessions(), where the engine has it, moves lastUsedAt and expiresAt of each session', async () => {
-        if (!store.touchSessions) return
-        const user = await addUser()
-        const first = await addSession(user.id)
-        const second = await addSession(user.id)
-        const untouched = await addSession(user.id)
-        await store.touchSessions([
-          { id: first.id, lastUsedAt: at(3600.5), expiresAt: at(40 * DAY + 0.25) },
-          { id: second.id, lastUsedAt: at(7200), expiresAt: at(41 * DAY) },
-          { id: 'no-such-session', lastUsedAt: at(1), expiresAt: at(2) },
-        ])
-        expect(await store.findSessionById(first.id)).toEqual({ ...first, lastUsedAt: at(3600.5), expiresAt: at(40 * DAY + 0.25) })
-        expect(await store.findSessionById(second.id)).toEqual({ ...second, lastUsedAt: at(7200), expiresAt: at(41 * DAY) })
-        expect(await store.findSessionById(untouched.id)).toEqual(untouched)
-        await store.touchSessions([{ id: untouched.id, lastUsedAt: at(5), expiresAt: at(6) }])
-        expect(await store.findSessionById(untouched.id)).toEqual({ ...untouched, lastUsedAt: at(5), expiresAt: at(6) })
       })
 
       it('insertSession() rejects a session of an unknown user or with a secret hash already used', async () => {

@@ -214,18 +214,13 @@ export interface Store {
   findSessionById(id: string): Promise<SessionRecord | null>
   /**
    * The session with this id and its user in one read, as `findSessionBySecretHash` (a JWT's
-   * session on a cache miss). Optional: without it the core reads the session, then the user.
+   * session on a cache miss); synchronous where the engine can be.
    */
-  findSessionWithUserById?(id: string): SessionWithUser | null | Promise<SessionWithUser | null>
+  findSessionWithUserById(id: string): SessionWithUser | null | Promise<SessionWithUser | null>
   /** Sessions of a user neither revoked nor expired at `now`, newest first. */
   listLiveSessions(userId: number, now: Date): Promise<SessionRecord[]>
   /** Records use of a session; written at most once per touch interval by the core. */
   touchSession(id: string, lastUsedAt: Date, expiresAt: Date): Promise<void>
-  /**
-   * `touchSession` for several sessions in one transaction (the core batches the touches of one
-   * turn of the event loop). Optional: without it each touch is a write of its own.
-   */
-  touchSessions?(touches: ReadonlyArray<{ id: string; lastUsedAt: Date; expiresAt: Date }>): Promise<void>
   /** Replaces a live session's secret; false when the session is gone or revoked. */
   replaceSessionSecret(id: string, secretHash: string): Promise<boolean>
   /** Revokes one live session; false when it was already revoked or does not exist. */

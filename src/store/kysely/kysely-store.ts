@@ -199,20 +199,6 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         .execute()
     },
 
-    async touchSessions(touches) {
-      const update = (into: Kysely<Database>, touch: (typeof touches)[number]) =>
-        into
-          .updateTable('sessions')
-          .set({ last_used_at: touch.lastUsedAt.getTime(), expires_at: touch.expiresAt.getTime() })
-          .where('id', '=', touch.id)
-          .execute()
-      if (touches.length === 1) return void (await update(db, touches[0]!))
-      // One commit for the batch: in SQLite a commit costs more than the indexed update itself.
-      await db.transaction().execute(async (trx) => {
-        for (const touch of touches) await update(trx, touch)
-      })
-    },
-
     async replaceSessionSecret(id, secretHash) {
       const result = await db
         .updateTable('sessions')

@@ -182,6 +182,12 @@ export function createMemoryStore(): Store {
       return session ? copySession(session) : null
     },
 
+    async findSessionWithUserById(id) {
+      const session = sessions.get(id)
+      const user = session && users.get(session.userId)
+      return session && user ? { session: copySession(session), user: copyUser(user) } : null
+    },
+
     async listLiveSessions(userId, now) {
       return liveSessionsOf(userId, now).map(copySession)
     },
