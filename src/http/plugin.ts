@@ -12,6 +12,13 @@ import './types.js'
 /** Checks a credential taken from a header; the opaque-token check of the core by default. */
 export type CredentialValidator = (credential: string) => Promise<CredentialCheck>
 
+/** What the authentication hook of one route needs to know of it, read once when the route is added. */
+interface RouteAuth {
+  guard: Guard
+  face: Face
+  simplejwtBearer: boolean
+}
+
 /** Options of the Tessera Fastify plugin. */
 export interface TesseraPluginOptions {
   /** The core to authenticate against. */
@@ -56,8 +63,8 @@ async function tessera(app: FastifyInstance, options: TesseraPluginOptions): Pro
   app.decorateRequest('principal', null)
 
   /** The error for a refused credential: DRF's words, or Simple JWT's for a Bearer one where the route asks (only refusals pay for the look). */
-  const refusal = (request: FastifyRequest, failure: CredentialFailure): TesseraError => {
-    if (!request.routeOptions.config.simplejwtBearer) return credentialError(failure)
+  const refusal = (request: FastifyRequest, failure: CredentialFailure, simplejwtBearer: boolean): TesseraError => {
+    if (!simplejwtBearer) return credentialError(failure)
     const header = request.headers.authorization?.trim() ?? ''
     const keyword = header.split(/\s/, 1)[0]!.toLowerCase()
     return keyword === 'bearer' ? simplejwtBearerError(failure, header.slice(keyword.length).trim() || null) : credentialError(failure)
@@ -67,13 +74,12 @@ async function tessera(app: FastifyInstance, options: TesseraPluginOptions): Pro
   const decide = (
     request: FastifyRequest,
     reply: FastifyReply,
-    guard: Guard,
-    face: Face,
+    { guard, face, simplejwtBearer }: RouteAuth,
     check: CredentialCheck | null,
     done: HookHandlerDoneFunction,
   ): void => {
     if (check) {
-      if (!check.ok) return void sendError(reply, face, refusal(request, check.reason))
+      if (!check.ok) return void sendError(reply, face, refusal(request, check.reason, simplejwtBearer))
       request.principal = check.principal
     }
     if (guard(request)) return done()
@@ -82,21 +88,22 @@ async function tessera(app: FastifyInstance, options: TesseraPluginOptions): Pro
   }
 
   // A callback hook, not an async one: a cached credential is decided without a promise. One per
-  // route, holding its guard and face: `request.routeOptions` builds a new object on every read.
-  const authenticatorFor = (guard: Guard, face: Face) => (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+  // route, holding what it needs of the route: `request.routeOptions` builds a new object on every read.
+  const authenticatorFor = (route: RouteAuth) => (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const header = readAuthorization(request.headers.authorization)
-    if (header.kind === 'malformed') return void sendError(reply, face, refusal(request, header.failure))
-    if (header.kind === 'none') return decide(request, reply, guard, face, null, done)
+    if (header.kind === 'malformed') return void sendError(reply, route.face, refusal(request, header.failure, route.simplejwtBearer))
+    if (header.kind === 'none') return decide(request, reply, route, null, done)
     const check = validate(header.credential)
-    if (check instanceof Promise) check.then((c) => decide(request, reply, guard, face, c, done), done)
-    else decide(request, reply, guard, face, check, done)
+    if (check instanceof Promise) check.then((c) => decide(request, reply, route, c, done), done)
+    else decide(request, reply, route, check, done)
   }
 
   app.addHook('onRoute', (route: RouteOptions) => {
     const guard = route.config?.auth
     if (!guard) return
     const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : []
-    route.onRequest = [authenticatorFor(guard, route.config?.face ?? defaultFace), ...existing]
+    const auth: RouteAuth = { guard, face: route.config?.face ?? defaultFace, simplejwtBearer: route.config?.simplejwtBearer === true }
+    route.onRequest = [authenticatorFor(auth), ...existing]
   })
 }
 
