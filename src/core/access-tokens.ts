@@ -87,6 +87,11 @@ export class AccessTokens {
     return check instanceof Promise ? check.then((c) => withClaims(c, cached)) : withClaims(check, cached)
   }
 
+  /** True when the token is an unexpired access JWT this server signed, whether or not its session still lives. */
+  async isSigned(token: string): Promise<boolean> {
+    return this.#verified.has(token) || (looksLikeJwt(token) && (await this.#claims(token)) !== null)
+  }
+
   async #verifyCold(token: string): Promise<CredentialCheck> {
     const claims = await this.#claims(token)
     return claims ? withClaims(await validateSessionById(this.ctx, claims.sessionId, claims.sessionKey), claims) : INVALID

@@ -184,6 +184,14 @@ export class Tessera {
     return this.#access.verify(token)
   }
 
+  /**
+   * True when `token` is an unexpired access JWT this server signed, live session or not: how a
+   * face tells "an access token where a refresh token belongs" from garbage (Simple JWT's words).
+   */
+  isSignedAccessToken(token: string): Promise<boolean> {
+    return this.#access.isSigned(token)
+  }
+
   /** Signs an access JWT for a user's session (the Conduit face's token, with its own lifetime). */
   issueAccessToken(user: UserRecord, sessionId: string, ttlSeconds?: number): Promise<IssuedAccessToken> {
     return this.#access.issue(user, sessionId, ttlSeconds)

@@ -1,6 +1,4 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { createLocalJWKSet, jwtVerify } from 'jose'
-import { looksLikeJwt } from '../../core/access-tokens.js'
 import { addFieldError, TesseraError, ValidationError, type FieldErrors } from '../../core/errors.js'
 import { REFRESH_PREFIX } from '../../core/refresh-tokens.js'
 import { isWellFormedToken } from '../../core/tokens.js'
@@ -106,24 +104,9 @@ async function simplejwtViews(app: FastifyInstance, paths: SimplejwtPaths): Prom
     }))
   }
 
-  /**
-   * True for an unexpired access JWT this server signed, whether or not its session is still live:
-   * simplejwt checks a token's type after its signature and expiry, before anything else.
-   */
-  const isSignedAccessJwt = async (value: string): Promise<boolean> => {
-    if (value.length > TOKEN_MAX || !looksLikeJwt(value)) return false
-    try {
-      const { issuer, audience } = { issuer: tessera.settings.jwtIssuer, audience: tessera.settings.jwtAudience }
-      await jwtVerify(value, createLocalJWKSet(await tessera.jwks()), { issuer, audience, algorithms: ['EdDSA'] })
-      return true
-    } catch {
-      return false
-    }
-  }
-
   /** "Token has wrong type" for an access JWT where a refresh token belongs, else "invalid or expired". */
   const notARefreshToken = async (value: string): Promise<SimplejwtError> =>
-    tokenNotValid((await isSignedAccessJwt(value)) ? WRONG_TYPE : INVALID_OR_EXPIRED)
+    tokenNotValid((value.length <= TOKEN_MAX && (await tessera.isSignedAccessToken(value))) ? WRONG_TYPE : INVALID_OR_EXPIRED)
 
   if (paths.obtain !== undefined) {
     view(paths.obtain, 'Token Obtain Pair', 'Log in with a username (or e-mail) and password; get a refresh token and an access JWT', async (request) => {
