@@ -48,9 +48,9 @@ server.app.get('/bench/map', { schema: okSchema, onRequest: mapCheck }, async ()
 if (process.env.BENCH_JWT_FROM && process.env.BENCH_JWT_TO) {
   const jwts: string[] = []
   for (const token of readFileSync(process.env.BENCH_JWT_FROM, 'utf8').split('\n').filter(Boolean)) {
-    const found = await server.tessera.store.findSessionBySecretHash(hashSecret(token))
+    const found = await server.tessera.store.findCredentialBySecretHash(hashSecret(token))
     if (!found) throw new Error('bench-server: a seeded token has no session; reseed with --fresh')
-    jwts.push((await server.tessera.issueAccessToken(found.user, found.session.id, 3600)).token)
+    jwts.push((await server.tessera.issueAccessToken(found.user, found.sessionId, 3600)).token)
   }
   writeFileSync(process.env.BENCH_JWT_TO, jwts.join('\n') + '\n')
   if (process.env.BENCH_MAP_FROM) remember(jwts)

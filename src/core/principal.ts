@@ -1,3 +1,5 @@
+import type { CredentialUser } from '../store/store.js'
+
 /** Who a request acts for: the user (as cached) and the session its credential names. */
 export interface Principal {
   readonly user: PrincipalUser
@@ -7,14 +9,7 @@ export interface Principal {
 }
 
 /** The user fields permission checks need, small enough to cache for every live session. */
-export interface PrincipalUser {
-  readonly id: number
-  readonly email: string
-  readonly username: string
-  readonly isActive: boolean
-  readonly isStaff: boolean
-  readonly isSuperuser: boolean
-}
+export type PrincipalUser = Readonly<CredentialUser>
 
 /** The result of checking a credential: a principal, or why there is none. */
 export type CredentialCheck =

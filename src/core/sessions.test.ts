@@ -19,16 +19,16 @@ const INACTIVE = { ok: false, reason: 'user_inactive' }
 /** A store that counts the calls the tests care about, delegating everything to a memory store. */
 function spiedStore() {
   const inner = createMemoryStore()
-  const calls = { touchSession: 0, findSessionBySecretHash: 0 }
+  const calls = { touchSession: 0, findCredentialBySecretHash: 0 }
   const store: Store = {
     ...inner,
     touchSession(...args) {
       calls.touchSession++
       return inner.touchSession(...args)
     },
-    findSessionBySecretHash(secretHash) {
-      calls.findSessionBySecretHash++
-      return inner.findSessionBySecretHash(secretHash)
+    findCredentialBySecretHash(secretHash) {
+      calls.findCredentialBySecretHash++
+      return inner.findCredentialBySecretHash(secretHash)
     },
   }
   return { store, calls }
@@ -111,12 +111,12 @@ describe('validateToken()', () => {
     const { tessera, calls, makeUser } = setup()
     expect(await tessera.validateToken(generateToken().token)).toEqual(INVALID)
     expect(await tessera.validateToken('0123456789abcdef0123456789abcdef01234567')).toEqual(INVALID)
-    const lookups = calls.findSessionBySecretHash
+    const lookups = calls.findCredentialBySecretHash
     for (const malformed of ['', 'tsr_', 'tsr_short', 'Token abc', 'x'.repeat(10_000)]) {
       expect(await tessera.validateToken(malformed)).toEqual(INVALID)
     }
     // A token of the wrong shape never costs a database read.
-    expect(calls.findSessionBySecretHash).toBe(lookups)
+    expect(calls.findCredentialBySecretHash).toBe(lookups)
 
     const { token } = await tessera.createSession(await makeUser(), 'phone')
     await tessera.logout(await principalOf(tessera, token))
@@ -220,9 +220,9 @@ describe('cache invalidation', () => {
     const laptop = await tessera.createSession(user, 'laptop')
     const principal = await principalOf(tessera, phone.token)
     await principalOf(tessera, laptop.token)
-    const lookups = calls.findSessionBySecretHash
+    const lookups = calls.findCredentialBySecretHash
     await principalOf(tessera, phone.token)
-    expect(calls.findSessionBySecretHash).toBe(lookups) // served from the cache
+    expect(calls.findCredentialBySecretHash).toBe(lookups) // served from the cache
     await tessera.logout(principal)
     expect(await tessera.validateToken(phone.token)).toEqual(INVALID)
     expect((await tessera.validateToken(laptop.token)).ok).toBe(true)

@@ -1,4 +1,4 @@
-import type { SessionRecord, SessionWithUser } from '../store/store.js'
+import type { SessionCredential, SessionRecord } from '../store/store.js'
 import { nowMs } from './clock.js'
 import type { CoreContext } from './context.js'
 import type { RevokeReason } from './events.js'
@@ -70,11 +70,11 @@ export function validateToken(ctx: CoreContext, token: string): CredentialCheck 
 /** The cache-miss half of `validateToken`: one indexed read of the session and its user. */
 function loadToken(ctx: CoreContext, secretHash: string): CredentialCheck | Promise<CredentialCheck> {
   const generation = ctx.cache.generation()
-  const decide = (found: SessionWithUser | null): CredentialCheck =>
+  const decide = (found: SessionCredential | null): CredentialCheck =>
     // The index found the row by hash; comparing again in constant time costs little and keeps
     // the check independent of how an engine implements the lookup.
-    found && constantTimeEqual(found.session.secretHash, secretHash) ? acceptSession(ctx, secretHash, found, generation) : INVALID
-  const found = ctx.store.findSessionBySecretHash(secretHash)
+    found && constantTimeEqual(found.secretHash, secretHash) ? acceptSession(ctx, secretHash, found, generation) : INVALID
+  const found = ctx.store.findCredentialBySecretHash(secretHash)
   return found instanceof Promise ? found.then(decide) : decide(found)
 }
 
@@ -82,12 +82,19 @@ function loadToken(ctx: CoreContext, secretHash: string): CredentialCheck | Prom
  * Decides on a session read from the store (by its secret or by its id), and caches it under
  * `key` when it is live.
  */
-function acceptSession(ctx: CoreContext, key: string, { session, user }: SessionWithUser, generation: number): CredentialCheck {
+function acceptSession(ctx: CoreContext, key: string, found: SessionCredential, generation: number): CredentialCheck {
   // An inactive user's credential answers as DRF does ("User inactive or deleted."), even though
   // deactivation also revoked its session: the holder learns nothing they did not know.
-  if (!user.isActive) return INACTIVE
-  if (session.revokedAt !== null || session.expiresAt.getTime() <= nowMs(ctx.clock)) return INVALID
-  const entry = cachedSession(session, user)
+  if (!found.user.isActive) return INACTIVE
+  if (found.revokedAt !== null || found.expiresAt <= nowMs(ctx.clock)) return INVALID
+  const entry: CachedSession = {
+    // The store's answer is this read's own object, so the cache keeps it as it is.
+    user: found.user,
+    sessionId: found.sessionId,
+    // An imported DRF key keeps DRF's `created` for display; its lifetime counts from the import.
+    createdAt: found.importedAt ?? found.createdAt,
+    persistedLastUsedAt: found.lastUsedAt,
+  }
   ctx.cache.set(key, entry, generation)
   return principalOf(ctx, entry)
 }
@@ -110,8 +117,8 @@ export function sessionCacheKey(sessionId: string): string {
 /** The cache-miss half of `validateSessionById`: one joined read of the session and its user. */
 function loadSession(ctx: CoreContext, key: string, sessionId: string): CredentialCheck | Promise<CredentialCheck> {
   const generation = ctx.cache.generation()
-  const decide = (found: SessionWithUser | null): CredentialCheck => (found ? acceptSession(ctx, key, found, generation) : INVALID)
-  const found = ctx.store.findSessionWithUserById(sessionId)
+  const decide = (found: SessionCredential | null): CredentialCheck => (found ? acceptSession(ctx, key, found, generation) : INVALID)
+  const found = ctx.store.findCredentialBySessionId(sessionId)
   return found instanceof Promise ? found.then(decide) : decide(found)
 }
 
@@ -120,17 +127,6 @@ function countLookup(ctx: CoreContext, entry: CachedSession | undefined): Cached
   if (entry) ctx.cacheLookups.hits++
   else ctx.cacheLookups.misses++
   return entry
-}
-
-/** What the cache keeps of a live session and its user. */
-function cachedSession(session: SessionRecord, user: UserRecord): CachedSession {
-  return {
-    user: principalUser(user),
-    sessionId: session.id,
-    // An imported DRF key keeps DRF's `created` for display; its lifetime counts from the import.
-    createdAt: (session.importedAt ?? session.createdAt).getTime(),
-    persistedLastUsedAt: session.lastUsedAt.getTime(),
-  }
 }
 
 /**

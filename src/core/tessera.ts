@@ -193,7 +193,7 @@ export class Tessera {
   }
 
   /** Signs an access JWT for a user's session (the Conduit face's token, with its own lifetime). */
-  issueAccessToken(user: UserRecord, sessionId: string, ttlSeconds?: number): Promise<IssuedAccessToken> {
+  issueAccessToken(user: Pick<UserRecord, 'id'>, sessionId: string, ttlSeconds?: number): Promise<IssuedAccessToken> {
     return this.#access.issue(user, sessionId, ttlSeconds)
   }
 

@@ -1,4 +1,4 @@
-import type { NewUser, OneTimeTokenRecord, RefreshTokenRecord, SessionRecord } from './store.js'
+import type { NewUser, OneTimeTokenRecord, RefreshTokenRecord, SessionCredential, SessionRecord, UserRecord } from './store.js'
 
 /*
  * The records the store contract writes: valid, unique within a run, and easy to override. Times
@@ -47,6 +47,21 @@ export function newSession(userId: number, overrides: Partial<SessionRecord> = {
     expiresAt: at(30 * DAY),
     revokedAt: null,
     ...overrides,
+  }
+}
+
+/** What the hot-path reads must answer for `session` of `user`. */
+export function credentialOf(session: SessionRecord, user: UserRecord): SessionCredential {
+  const { id, email, username, isActive, isStaff, isSuperuser } = user
+  return {
+    sessionId: session.id,
+    secretHash: session.secretHash,
+    createdAt: session.createdAt.getTime(),
+    importedAt: session.importedAt?.getTime() ?? null,
+    lastUsedAt: session.lastUsedAt.getTime(),
+    expiresAt: session.expiresAt.getTime(),
+    revokedAt: session.revokedAt?.getTime() ?? null,
+    user: { id, email, username, isActive, isStaff, isSuperuser },
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { at, DAY, newSession, newUser, T0 } from './fixtures.contract.js'
+import { at, credentialOf, DAY, newSession, newUser, T0 } from './fixtures.contract.js'
 import type { NewUser, SessionRecord, Store, UserRecord } from './store.js'
 import { describeAuditStoreContract } from './audit-store.contract.js'
 import { describeImportStoreContract } from './import-store.contract.js'
@@ -205,14 +205,17 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     })
 
     describe('sessions', () => {
-      it('findSessionBySecretHash() returns the session and its user, every field round-tripped', async () => {
-        const user = await addUser({ username: 'Ünï' })
+      it('findCredentialBySecretHash() returns the session and its principal fields, every field round-tripped', async () => {
+        const user = await addUser({ username: 'Ünï', email: 'Zoë@Exämple.org', isStaff: true })
         const live = await addSession(user.id, { device: 'Firefox on Linux — 🚀', lastUsedAt: at(1.001) })
         const revoked = await addSession(user.id, { revokedAt: at(2.002) })
-        expect(await store.findSessionBySecretHash(live.secretHash)).toEqual({ session: live, user })
+        expect(await store.findCredentialBySecretHash(live.secretHash)).toEqual(credentialOf(live, user))
         // The hot path returns revoked sessions too: the core, not the engine, decides what is dead.
-        expect(await store.findSessionBySecretHash(revoked.secretHash)).toEqual({ session: revoked, user })
-        expect(await store.findSessionBySecretHash('f'.repeat(64))).toBeNull()
+        expect(await store.findCredentialBySecretHash(revoked.secretHash)).toEqual(credentialOf(revoked, user))
+        expect(await store.findCredentialBySecretHash('f'.repeat(64))).toBeNull()
+        const root = await addUser({ isActive: false, isSuperuser: true })
+        const own = await addSession(root.id)
+        expect(await store.findCredentialBySecretHash(own.secretHash)).toEqual(credentialOf(own, root))
       })
 
       it('findSessionById() returns the session or null', async () => {
@@ -222,13 +225,13 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.findSessionById('no-such-session')).toBeNull()
       })
 
-      it('findSessionWithUserById() returns the session and its user, or null', async () => {
+      it('findCredentialBySessionId() returns the session and its principal fields, or null', async () => {
         const user = await addUser({ username: 'Ünï' })
         const live = await addSession(user.id, { lastUsedAt: at(1.001) })
         const revoked = await addSession(user.id, { revokedAt: at(2.002) })
-        expect(await store.findSessionWithUserById(live.id)).toEqual({ session: live, user })
-        expect(await store.findSessionWithUserById(revoked.id)).toEqual({ session: revoked, user })
-        expect(await store.findSessionWithUserById('no-such-session')).toBeNull()
+        expect(await store.findCredentialBySessionId(live.id)).toEqual(credentialOf(live, user))
+        expect(await store.findCredentialBySessionId(revoked.id)).toEqual(credentialOf(revoked, user))
+        expect(await store.findCredentialBySessionId('no-such-session')).toBeNull()
       })
 
       it('insertSession() rejects a session of an unknown user or with a secret hash already used', async () => {
@@ -270,8 +273,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const session = await addSession(user.id)
         const revoked = await addSession(user.id, { revokedAt: at(5) })
         expect(await store.replaceSessionSecret(session.id, 'a'.repeat(64))).toBe(true)
-        expect(await store.findSessionBySecretHash(session.secretHash)).toBeNull()
-        expect(await store.findSessionBySecretHash('a'.repeat(64))).toMatchObject({ session: { id: session.id } })
+        expect(await store.findCredentialBySecretHash(session.secretHash)).toBeNull()
+        expect(await store.findCredentialBySecretHash('a'.repeat(64))).toMatchObject({ sessionId: session.id, secretHash: 'a'.repeat(64) })
         expect(await store.replaceSessionSecret(revoked.id, 'b'.repeat(64))).toBe(false)
         expect(await store.findSessionById(revoked.id)).toEqual(revoked)
         expect(await store.replaceSessionSecret('no-such-session', 'c'.repeat(64))).toBe(false)
@@ -346,7 +349,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.deleteDeadSessions(at(100))).toBe(2)
         expect(await store.findSessionById(revokedLong.id)).toBeNull()
         expect(await store.findSessionById(expiredLong.id)).toBeNull()
-        expect(await store.findSessionBySecretHash(expiredLong.secretHash)).toBeNull()
+        expect(await store.findCredentialBySecretHash(expiredLong.secretHash)).toBeNull()
         for (const kept of [revokedAtCut, expiresAtCut, live]) {
           expect(await store.findSessionById(kept.id)).toEqual(kept)
         }
@@ -359,10 +362,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.insertSessions(batch)).toBe(5000)
         expect(await store.insertSessions([])).toBe(0)
         for (const session of [batch[0]!, batch[2345]!, batch[4999]!]) {
-          expect(await store.findSessionBySecretHash(session.secretHash)).toEqual({
-            session,
-            user: users.find((user) => user.id === session.userId),
-          })
+          expect(await store.findCredentialBySecretHash(session.secretHash)).toEqual(
+            credentialOf(session, users.find((user) => user.id === session.userId)!),
+          )
         }
         expect(await store.listLiveSessions(users[0]!.id, T0)).toHaveLength(1667)
         const refused = [newSession(users[0]!.id), newSession(users[0]!.id, { secretHash: batch[0]!.secretHash })]

@@ -52,10 +52,24 @@ export interface SessionRecord {
   importedAt?: Date | null
 }
 
-/** The row the hot path needs: a session and its user in one read. */
-export interface SessionWithUser {
-  session: SessionRecord
-  user: UserRecord
+/** The user fields a principal carries (core/principal.ts's `PrincipalUser`). */
+export type CredentialUser = Pick<UserRecord, 'id' | 'email' | 'username' | 'isActive' | 'isStaff' | 'isSuperuser'>
+
+/**
+ * What a credential check reads on a cache miss: a session's state, its times in epoch ms, and the
+ * principal's user fields. Narrow on purpose, since every column read costs on the hot path, and
+ * in numbers, since the core computes with them and a `Date` per field is an allocation.
+ */
+export interface SessionCredential {
+  sessionId: string
+  secretHash: string
+  createdAt: number
+  /** Set for an imported session (see `SessionRecord.importedAt`), else null. */
+  importedAt: number | null
+  lastUsedAt: number
+  expiresAt: number
+  revokedAt: number | null
+  user: CredentialUser
 }
 
 /** Why a write of a user was refused: a unique key already taken. */
@@ -207,16 +221,14 @@ export interface Store {
   /** Inserts many sessions in one transaction (imports, benchmarks). */
   insertSessions(sessions: SessionRecord[]): Promise<number>
   /**
-   * The hot path: one indexed read of a session (revoked or not) and its user. An engine with a
-   * synchronous driver may answer without a promise; callers handle both (`await` does).
+   * The hot path: one indexed read of a session (revoked or not) and its user, by the session's
+   * secret hash. An engine with a synchronous driver may answer without a promise; callers
+   * handle both (`await` does).
    */
-  findSessionBySecretHash(secretHash: string): SessionWithUser | null | Promise<SessionWithUser | null>
+  findCredentialBySecretHash(secretHash: string): SessionCredential | null | Promise<SessionCredential | null>
+  /** As `findCredentialBySecretHash`, by session id (a JWT's session on a cache miss). */
+  findCredentialBySessionId(id: string): SessionCredential | null | Promise<SessionCredential | null>
   findSessionById(id: string): Promise<SessionRecord | null>
-  /**
-   * The session with this id and its user in one read, as `findSessionBySecretHash` (a JWT's
-   * session on a cache miss); synchronous where the engine can be.
-   */
-  findSessionWithUserById(id: string): SessionWithUser | null | Promise<SessionWithUser | null>
   /** Sessions of a user neither revoked nor expired at `now`, newest first. */
   listLiveSessions(userId: number, now: Date): Promise<SessionRecord[]>
   /** Records use of a session; written at most once per touch interval by the core. */

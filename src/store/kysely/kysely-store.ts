@@ -8,15 +8,21 @@ import { createKyselySettingsStore } from './kysely-settings-store.js'
 import { createKyselySocialStore } from './kysely-social-store.js'
 import { createKyselyTokenStore } from './kysely-token-store.js'
 import {
+  CREDENTIAL_COLUMNS,
   toSession,
+  toSessionCredential,
   toSessionRow,
-  toSessionWithUser,
   toUser,
   toUserPatchRow,
   toUserRow,
   type Database,
-  type SessionWithUserRow,
 } from './schema.js'
+
+/**
+ * A prepared SELECT: the first row's values in the order the query selects them, or undefined
+ * when there is none. Values, not an object, so the hot path builds no object per column.
+ */
+export type PreparedRead = (parameters: readonly unknown[]) => readonly unknown[] | undefined | Promise<readonly unknown[] | undefined>
 
 /** What an engine may add to the shared store; every field is optional. */
 export interface KyselyStoreOptions {
@@ -27,7 +33,7 @@ export interface KyselyStoreOptions {
    * transaction (a bulk import) nor pay the executor's per-query cost.
    * @default runs through Kysely's executor
    */
-  prepareRead?: (sql: string) => (parameters: readonly unknown[]) => unknown[] | Promise<unknown[]>
+  prepareRead?: (sql: string) => PreparedRead
   /**
    * Runs in the transaction that inserted users with ids of their own, after them, so the engine
    * can move its id generator past those ids (PostgreSQL's identity sequence does not follow them).
@@ -42,34 +48,18 @@ export interface KyselyStoreOptions {
  */
 export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOptions = {}): Store {
   // Compiled once: the hot path then costs one statement run, not a build and a compile.
-  const sessionWithUser = () =>
-    db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .selectAll('users')
-      .select([
-        'sessions.id as session_id',
-        'sessions.user_id',
-        'sessions.secret_hash',
-        'sessions.device',
-        'sessions.created_at',
-        'sessions.last_used_at',
-        'sessions.expires_at',
-        'sessions.revoked_at',
-        'sessions.imported_at',
-      ])
-  const prepared = (sql: string) =>
+  const credential = () =>
+    db.selectFrom('sessions').innerJoin('users', 'users.id', 'sessions.user_id').select(CREDENTIAL_COLUMNS)
+  const prepared = (sql: string): PreparedRead =>
     options.prepareRead?.(sql) ??
-    (async (parameters: readonly unknown[]) => {
-      return (await db.executeQuery(CompiledQuery.raw(sql, [...parameters]))).rows
+    (async (parameters) => {
+      const row = (await db.executeQuery(CompiledQuery.raw(sql, [...parameters]))).rows[0]
+      // Every column has a name of its own (CREDENTIAL_COLUMNS), so the object keeps them in order.
+      return row === undefined ? undefined : Object.values(row as object)
     })
-  const readBySecretHash = prepared(sessionWithUser().where('sessions.secret_hash', '=', '').compile().sql)
-  const readById = prepared(sessionWithUser().where('sessions.id', '=', '').compile().sql)
-
-  const firstSessionWithUser = (rows: unknown[]) => {
-    const row = rows[0] as SessionWithUserRow | undefined
-    return row ? toSessionWithUser(row) : null
-  }
+  const readBySecretHash = prepared(credential().where('sessions.secret_hash', '=', '').compile().sql)
+  const readBySessionId = prepared(credential().where('sessions.id', '=', '').compile().sql)
+  const credentialOf = (values: readonly unknown[] | undefined) => (values ? toSessionCredential(values) : null)
 
   const findUserById = async (id: number) => {
     const row = await db.selectFrom('users').selectAll().where('id', '=', givenId(id)).executeTakeFirst()
@@ -162,15 +152,15 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       return sessions.length
     },
 
-    findSessionBySecretHash(secretHash) {
+    findCredentialBySecretHash(secretHash) {
       // SQLite's reader answers synchronously; keeping it so spares every cache miss a promise.
-      const rows = readBySecretHash([secretHash])
-      return rows instanceof Promise ? rows.then(firstSessionWithUser) : firstSessionWithUser(rows)
+      const values = readBySecretHash([secretHash])
+      return values instanceof Promise ? values.then(credentialOf) : credentialOf(values)
     },
 
-    findSessionWithUserById(id) {
-      const rows = readById([id])
-      return rows instanceof Promise ? rows.then(firstSessionWithUser) : firstSessionWithUser(rows)
+    findCredentialBySessionId(id) {
+      const values = readBySessionId([id])
+      return values instanceof Promise ? values.then(credentialOf) : credentialOf(values)
     },
 
     async findSessionById(id) {

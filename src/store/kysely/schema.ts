@@ -5,7 +5,7 @@ import type {
   OneTimeTokenRecord,
   RefreshTokenRecord,
   SessionRecord,
-  SessionWithUser,
+  SessionCredential,
   SocialCodePurpose,
   UserPatch,
   UserRecord,
@@ -149,9 +149,25 @@ export interface Database {
   social_codes: SocialCodesTable
 }
 
-/** The hot path's row: a user's columns beside its session's, the session's id renamed. */
-export type SessionWithUserRow = Selectable<UsersTable> &
-  Omit<Selectable<SessionsTable>, 'id'> & { session_id: string }
+/**
+ * The hot path's columns, in the order `toSessionCredential` reads them: each has a name of its
+ * own, so an engine that answers with objects keeps them all, in this order.
+ */
+export const CREDENTIAL_COLUMNS = [
+  'sessions.id as session_id',
+  'sessions.secret_hash',
+  'sessions.created_at',
+  'sessions.imported_at',
+  'sessions.last_used_at',
+  'sessions.expires_at',
+  'sessions.revoked_at',
+  'users.id as user_id',
+  'users.email',
+  'users.username',
+  'users.is_active',
+  'users.is_staff',
+  'users.is_superuser',
+] as const
 
 // PostgreSQL's driver returns `bigint` as a string unless told otherwise; Number() reads both.
 const toDate = (ms: EpochMillis): Date => new Date(Number(ms))
@@ -223,13 +239,8 @@ export function toUserPatchRow(patch: UserPatch): Updateable<UsersTable> {
 
 /** The record a `sessions` row stands for. */
 export function toSession(row: Selectable<SessionsTable>): SessionRecord {
-  return sessionOf(row, row.id)
-}
-
-/** A session record from its columns and its id (named `session_id` in the joined hot-path row). */
-function sessionOf(row: Omit<Selectable<SessionsTable>, 'id'>, id: string): SessionRecord {
   const session: SessionRecord = {
-    id,
+    id: row.id,
     userId: row.user_id,
     secretHash: row.secret_hash,
     device: row.device,
@@ -258,11 +269,26 @@ export function toSessionRow(session: SessionRecord): Insertable<SessionsTable> 
   }
 }
 
-/** The session and user a joined hot-path row stands for. */
-export function toSessionWithUser(row: SessionWithUserRow): SessionWithUser {
+/** The credential a hot-path row (`CREDENTIAL_COLUMNS`' values, in order) stands for. */
+export function toSessionCredential(values: readonly unknown[]): SessionCredential {
+  const revokedAt = values[6] as EpochMillis | null
+  const importedAt = values[3] as EpochMillis | null
   return {
-    user: toUser(row),
-    session: sessionOf(row, row.session_id),
+    sessionId: values[0] as string,
+    secretHash: values[1] as string,
+    createdAt: Number(values[2]),
+    importedAt: importedAt === null ? null : Number(importedAt),
+    lastUsedAt: Number(values[4]),
+    expiresAt: Number(values[5]),
+    revokedAt: revokedAt === null ? null : Number(revokedAt),
+    user: {
+      id: values[7] as number,
+      email: values[8] as string,
+      username: values[9] as string,
+      isActive: values[10] !== 0,
+      isStaff: values[11] !== 0,
+      isSuperuser: values[12] !== 0,
+    },
   }
 }
 

@@ -142,9 +142,9 @@ describe('SQLite engine', () => {
         .insertInto('sessions')
         .values({ ...session, created_at: now, last_used_at: now, expires_at: now + 1000 })
         .execute()
-      expect(await store.findSessionBySecretHash('h')).toBeNull()
+      expect(await store.findCredentialBySecretHash('h')).toBeNull()
     })
-    expect(await store.findSessionBySecretHash('h')).toMatchObject({ session: { id: 's1' }, user: { email: 'a' } })
+    expect(await store.findCredentialBySecretHash('h')).toMatchObject({ sessionId: 's1', user: { email: 'a' } })
     await store.close()
   })
 

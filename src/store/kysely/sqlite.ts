@@ -74,9 +74,10 @@ function configure(connection: BetterSqlite3.Database): BetterSqlite3.Database {
  */
 function preparedOn(reader: BetterSqlite3.Database): NonNullable<KyselyStoreOptions['prepareRead']> {
   return (sql) => {
-    let statement: BetterSqlite3.Statement | undefined
+    let statement: BetterSqlite3.Statement<unknown[], unknown[]> | undefined
     // Prepared on first use: the store may be created before the migrations have made its tables.
-    return (parameters) => (statement ??= reader.prepare(sql)).all(...parameters)
+    // Raw: the row comes as an array of its values, with no object built per column.
+    return (parameters) => (statement ??= reader.prepare<unknown[], unknown[]>(sql).raw(true)).get(...parameters)
   }
 }
 

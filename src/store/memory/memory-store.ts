@@ -1,5 +1,5 @@
 import { rankFirst } from '../rank-first.js'
-import type { NewUser, SessionRecord, Store, UserRecord, UserWriteResult } from '../store.js'
+import type { NewUser, SessionCredential, SessionRecord, Store, UserRecord, UserWriteResult } from '../store.js'
 import { createMemoryAuditTable } from './memory-audit-store.js'
 import { createMemoryImportTables } from './memory-import-store.js'
 import { createMemorySocialTables } from './memory-social-store.js'
@@ -49,6 +49,12 @@ export function createMemoryStore(): Store {
     if (idBySecretHash.has(session.secretHash)) throw new Error('memory store: secret hash is taken')
     sessions.set(session.id, copySession(session))
     idBySecretHash.set(session.secretHash, session.id)
+  }
+
+  const credentialOf = (sessionId: string): SessionCredential | null => {
+    const session = sessions.get(sessionId)
+    const user = session && users.get(session.userId)
+    return session && user ? toCredential(session, user) : null
   }
 
   const imports = createMemoryImportTables({
@@ -170,22 +176,18 @@ export function createMemoryStore(): Store {
       return batch.length
     },
 
-    async findSessionBySecretHash(secretHash) {
+    async findCredentialBySecretHash(secretHash) {
       const id = idBySecretHash.get(secretHash)
-      const session = id === undefined ? undefined : sessions.get(id)
-      const user = session && users.get(session.userId)
-      return session && user ? { session: copySession(session), user: copyUser(user) } : null
+      return id === undefined ? null : credentialOf(id)
+    },
+
+    async findCredentialBySessionId(id) {
+      return credentialOf(id)
     },
 
     async findSessionById(id) {
       const session = sessions.get(id)
       return session ? copySession(session) : null
-    },
-
-    async findSessionWithUserById(id) {
-      const session = sessions.get(id)
-      const user = session && users.get(session.userId)
-      return session && user ? { session: copySession(session), user: copyUser(user) } : null
     },
 
     async listLiveSessions(userId, now) {
@@ -304,6 +306,27 @@ function copyUser(user: UserRecord): UserRecord {
 }
 
 /** A session's own copy; see copyUser. */
+/** What the hot path reads of a session and its user (see `SessionCredential`). */
+function toCredential(session: SessionRecord, user: UserRecord): SessionCredential {
+  return {
+    sessionId: session.id,
+    secretHash: session.secretHash,
+    createdAt: session.createdAt.getTime(),
+    importedAt: session.importedAt ? session.importedAt.getTime() : null,
+    lastUsedAt: session.lastUsedAt.getTime(),
+    expiresAt: session.expiresAt.getTime(),
+    revokedAt: session.revokedAt ? session.revokedAt.getTime() : null,
+    user: {
+      id: user.id,
+      email: user.email,
+      username: user.username,
+      isActive: user.isActive,
+      isStaff: user.isStaff,
+      isSuperuser: user.isSuperuser,
+    },
+  }
+}
+
 function copySession(session: SessionRecord): SessionRecord {
   return {
     id: session.id,
