@@ -144,11 +144,14 @@ function checkpoint(dbPath: string): void {
 
 /**
  * Readies the database for a server start: drops sessions left by earlier bench logins, and
- * marks the sessions of `tokens` as used just now. A session's `lastUsedAt` is written at most
- * once a minute; without this, every first use of a long-unused seeded token would be a write,
- * and the cold figure would measure those writes instead of the authentication read.
+ * marks the sessions of `tokens` as used within the last `spreadSeconds` (0: all just now).
+ *
+ * A session's `lastUsedAt` is written at most once per touch interval (a minute). Seeded tokens
+ * last used long ago would all be written on first use; marked used all at once, they would all
+ * be written again in one burst a minute later, in the middle of some run. Spread over the touch
+ * interval, their writes come at the rate a server in steady use sees (sessions ÷ interval).
  */
-export async function prepareForRun(dbPath: string, tokens: readonly string[]): Promise<{ removed: number }> {
+export async function prepareForRun(dbPath: string, tokens: readonly string[], spreadSeconds = 0): Promise<{ removed: number }> {
   const { hashSecret } = await loadTokens()
   const db = new BetterSqlite3(dbPath)
   try {
@@ -157,7 +160,7 @@ export async function prepareForRun(dbPath: string, tokens: readonly string[]): 
     const touch = db.prepare('UPDATE sessions SET last_used_at = ? WHERE secret_hash = ?')
     const now = Date.now()
     db.transaction(() => {
-      for (const token of tokens) touch.run(now, hashSecret(token))
+      for (const token of tokens) touch.run(now - Math.floor(Math.random() * spreadSeconds * 1000), hashSecret(token))
     })()
     db.pragma('wal_checkpoint(TRUNCATE)')
     return { removed }

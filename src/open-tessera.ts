@@ -44,7 +44,7 @@ export async function openTessera(
   })
   const close = async (): Promise<void> => {
     // A CLI command's events (a deactivation, say) reach the audit log before the store closes.
-    await tessera.flushAudit()
+    await tessera.flush()
     // Redis first: invalidations still unpublished go out before the process lets go.
     await redis?.close()
     await store.close()

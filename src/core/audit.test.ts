@@ -204,7 +204,7 @@ describe('the audit log and the requests it records', () => {
       () => expect.unreachable(),
       (error: unknown) => expect((error as TesseraError).code).toBe('invalid_credentials'),
     )
-    await tessera.flushAudit()
+    await tessera.flush()
     expect(reported[0]).toMatch(/^audit log: writing \d+ events failed/)
     expect(tessera.auditBacklog()?.pending).toBeGreaterThan(0)
     expect(user.email).toBe('bob@example.com')
@@ -214,7 +214,7 @@ describe('the audit log and the requests it records', () => {
     const store = createMemoryStore()
     tessera = build({ store, audit: false })
     await tessera.register({ email: 'bob@example.com', password: PASSWORD }, 'phone', HOME)
-    await tessera.flushAudit()
+    await tessera.flush()
     expect(await store.listAuditEvents({ limit: 10 })).toEqual([])
     expect(tessera.auditBacklog()).toBeNull()
   })

@@ -91,7 +91,8 @@ export class RefreshTokens {
   /** Issues the next pair of a live session, and remembers it for the grace window. */
   async #rotate(tokenHash: string, { user, session }: { user: UserRecord; session: SessionRecord }, now: Date): Promise<JwtPair> {
     const pair = await this.issue(user, session)
-    await this.ctx.store.touchSession(session.id, now, addSeconds(now, this.ctx.settings.refreshTtlSeconds))
+    // Written before the answer, not queued: the new refresh token must find its session alive.
+    await this.ctx.store.touchSessions([{ id: session.id, lastUsedAt: now, expiresAt: addSeconds(now, this.ctx.settings.refreshTtlSeconds) }])
     if (this.ctx.settings.refreshGraceSeconds > 0) {
       this.#recent.set(tokenHash, { pair, until: now.getTime() + this.ctx.settings.refreshGraceSeconds * 1000 })
     }

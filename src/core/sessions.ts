@@ -86,14 +86,17 @@ function acceptSession(ctx: CoreContext, key: string, found: SessionCredential, 
   // An inactive user's credential answers as DRF does ("User inactive or deleted."), even though
   // deactivation also revoked its session: the holder learns nothing they did not know.
   if (!found.user.isActive) return INACTIVE
-  if (found.revokedAt !== null || found.expiresAt <= nowMs(ctx.clock)) return INVALID
+  // A use of this session that this process has not written yet counts as written.
+  const queued = ctx.touches.queued(found.sessionId)
+  const expiresAt = queued && queued.expiresAt > found.expiresAt ? queued.expiresAt : found.expiresAt
+  if (found.revokedAt !== null || expiresAt <= nowMs(ctx.clock)) return INVALID
   const entry: CachedSession = {
     // The store's answer is this read's own object, so the cache keeps it as it is.
     user: found.user,
     sessionId: found.sessionId,
     // An imported DRF key keeps DRF's `created` for display; its lifetime counts from the import.
     createdAt: found.importedAt ?? found.createdAt,
-    persistedLastUsedAt: found.lastUsedAt,
+    persistedLastUsedAt: queued && queued.lastUsedAt > found.lastUsedAt ? queued.lastUsedAt : found.lastUsedAt,
   }
   ctx.cache.set(key, entry, generation)
   return principalOf(ctx, entry)
@@ -155,8 +158,8 @@ function touch(ctx: CoreContext, entry: CachedSession, now: number): number {
   if (current <= now || now - entry.persistedLastUsedAt < ctx.settings.touchIntervalSeconds * 1000) return current
   entry.persistedLastUsedAt = now
   const next = expiryMs(ctx, entry.createdAt, now)
-  // Not awaited: the request need not wait for bookkeeping, and a lost touch only shortens idle time.
-  ctx.store.touchSession(entry.sessionId, new Date(now), new Date(next)).catch((error) => ctx.reportError(error, 'touchSession'))
+  // Queued: the request need not wait for bookkeeping, and a lost touch only shortens idle time.
+  ctx.touches.add(entry.sessionId, now, next)
   return next
 }
 

@@ -34,6 +34,7 @@ import { createTokenAsStaff, listSessionsAsStaff, revokeSessionAsStaff, revokeUs
 import { sendPasswordResetAsStaff, setUnusablePasswordAsStaff } from './staff-passwords.js'
 import { listAuditPage, subscribeAuditLog, type AuditPage, type AuditQuery } from './audit.js'
 import { AuditWriter, type AuditBacklog, type AuditWriterOptions } from './audit-writer.js'
+import { TouchWriter, type TouchWriterOptions } from './touch-writer.js'
 import {
   linkSocialIdentity,
   listSocialIdentities,
@@ -73,6 +74,8 @@ export interface TesseraOptions {
    * them (src/core/audit.ts). `false` turns it off, for embedders who keep their own. @default on
    */
   audit?: boolean | AuditWriterOptions
+  /** How sessions' `lastUsedAt` writes are batched (src/core/touch-writer.ts). */
+  touches?: TouchWriterOptions
 }
 
 /** A user, a new session and its token: what register and login hand back. */
@@ -90,9 +93,11 @@ export class Tessera {
   readonly #access: AccessTokens
   readonly #refresh: RefreshTokens
   readonly #audit: AuditWriter | null
+  readonly #touches: TouchWriter
 
   constructor(options: TesseraOptions) {
     const reportError = options.reportError ?? (() => {})
+    this.#touches = new TouchWriter(options.store, reportError, options.touches)
     this.#ctx = {
       store: options.store,
       counters: options.counters,
@@ -102,6 +107,7 @@ export class Tessera {
       mailer: options.mailer ?? unconfiguredMailer,
       events: new TesseraEventBus((error, event) => reportError(error, `event ${event}`)),
       reportError,
+      touches: this.#touches,
       cacheLookups: { hits: 0, misses: 0 },
     }
     const settings = this.#ctx.settings
@@ -435,9 +441,12 @@ export class Tessera {
     return listAuditPage(this.#ctx, query)
   }
 
-  /** Writes the audit rows still queued; the server calls it on close. Never rejects. */
-  async flushAudit(): Promise<void> {
-    await this.#audit?.flush()
+  /**
+   * Writes what this process still holds queued (audit rows, sessions' `lastUsedAt`); the server
+   * calls it on close, before the store closes. Never rejects.
+   */
+  async flush(): Promise<void> {
+    await Promise.all([this.#audit?.flush(), this.#touches.flush()])
   }
 
   /** Audit rows waiting to be written and rows dropped since the start (null when the log is off). */

@@ -125,7 +125,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
 
   app.addHook('onClose', async () => {
     // In-flight requests have finished: what they queued for the audit log is written before the store closes.
-    await tessera.flushAudit()
+    await tessera.flush()
     ownMailer?.close()
     await opened.close()
   })

@@ -256,16 +256,22 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.listLiveSessions(user.id + 1000, at(100))).toEqual([])
       })
 
-      it('touchSession() moves lastUsedAt and expiresAt', async () => {
+      it('touchSessions() moves lastUsedAt and expiresAt of each session, skipping ids that are gone', async () => {
         const user = await addUser()
-        const session = await addSession(user.id)
-        await store.touchSession(session.id, at(3600.5), at(40 * DAY + 0.25))
-        expect(await store.findSessionById(session.id)).toEqual({
-          ...session,
-          lastUsedAt: at(3600.5),
-          expiresAt: at(40 * DAY + 0.25),
-        })
-        await expect(store.touchSession('no-such-session', at(1), at(2))).resolves.toBeUndefined()
+        const [first, second, untouched] = [await addSession(user.id), await addSession(user.id), await addSession(user.id)]
+        await store.touchSessions([
+          { id: first.id, lastUsedAt: at(3600.5), expiresAt: at(40 * DAY + 0.25) },
+          { id: 'no-such-session', lastUsedAt: at(1), expiresAt: at(2) },
+          { id: second.id, lastUsedAt: at(7200.001), expiresAt: at(41 * DAY) },
+        ])
+        expect(await store.findSessionById(first.id)).toEqual({ ...first, lastUsedAt: at(3600.5), expiresAt: at(40 * DAY + 0.25) })
+        expect(await store.findSessionById(second.id)).toEqual({ ...second, lastUsedAt: at(7200.001), expiresAt: at(41 * DAY) })
+        expect(await store.findSessionById(untouched.id)).toEqual(untouched)
+        await expect(store.touchSessions([])).resolves.toBeUndefined()
+        // A thousand in one call: one transaction, whatever the engine's limit on parameters.
+        const many = Array.from({ length: 1000 }, () => ({ id: first.id, lastUsedAt: at(9000), expiresAt: at(42 * DAY) }))
+        await store.touchSessions(many)
+        expect((await store.findSessionById(first.id))?.lastUsedAt).toEqual(at(9000))
       })
 
       it('replaceSessionSecret() swaps the hash of a live session; false when revoked or gone', async () => {

@@ -52,6 +52,13 @@ export interface SessionRecord {
   importedAt?: Date | null
 }
 
+/** A session's use, as the core writes it: when, and the expiry that use slid it to. */
+export interface SessionTouch {
+  id: string
+  lastUsedAt: Date
+  expiresAt: Date
+}
+
 /** The user fields a principal carries (core/principal.ts's `PrincipalUser`). */
 export type CredentialUser = Pick<UserRecord, 'id' | 'email' | 'username' | 'isActive' | 'isStaff' | 'isSuperuser'>
 
@@ -231,8 +238,11 @@ export interface Store {
   findSessionById(id: string): Promise<SessionRecord | null>
   /** Sessions of a user neither revoked nor expired at `now`, newest first. */
   listLiveSessions(userId: number, now: Date): Promise<SessionRecord[]>
-  /** Records use of a session; written at most once per touch interval by the core. */
-  touchSession(id: string, lastUsedAt: Date, expiresAt: Date): Promise<void>
+  /**
+   * Records use of sessions, in one transaction (the core writes each at most once per touch
+   * interval, in batches); ids of sessions that are gone are skipped.
+   */
+  touchSessions(touches: readonly SessionTouch[]): Promise<void>
   /** Replaces a live session's secret; false when the session is gone or revoked. */
   replaceSessionSecret(id: string, secretHash: string): Promise<boolean>
   /** Revokes one live session; false when it was already revoked or does not exist. */

@@ -173,7 +173,7 @@ describe('the writer and the server around it', () => {
       expect(wrong.statusCode).toBe(400)
       const out = await own.app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(loggedIn.token) })
       expect(out.statusCode).toBe(204)
-      await own.tessera.flushAudit()
+      await own.tessera.flush()
       // Kept for a retry (and capped), not lost silently and not thrown at a client.
       expect(own.tessera.auditBacklog()?.pending).toBeGreaterThanOrEqual(5)
     } finally {

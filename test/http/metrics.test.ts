@@ -110,7 +110,7 @@ describe('GET /metrics', () => {
   })
 
   it("reports the audit log's queue and what it dropped", async () => {
-    await server.tessera.flushAudit()
+    await server.tessera.flush()
     const text = await scrape(server)
     expect(text).toContain('# TYPE tessera_audit_events_pending gauge')
     expect(text).toContain('# TYPE tessera_audit_events_dropped_total counter')

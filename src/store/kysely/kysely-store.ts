@@ -59,6 +59,11 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     })
   const readBySecretHash = prepared(credential().where('sessions.secret_hash', '=', '').compile().sql)
   const readBySessionId = prepared(credential().where('sessions.id', '=', '').compile().sql)
+  const touchSql = db
+    .updateTable('sessions')
+    .set({ last_used_at: 0, expires_at: 0 })
+    .where('id', '=', '')
+    .compile().sql
   const credentialOf = (values: readonly unknown[] | undefined) => (values ? toSessionCredential(values) : null)
 
   const findUserById = async (id: number) => {
@@ -181,12 +186,14 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       return rows.map(toSession)
     },
 
-    async touchSession(id, lastUsedAt, expiresAt) {
-      await db
-        .updateTable('sessions')
-        .set({ last_used_at: lastUsedAt.getTime(), expires_at: expiresAt.getTime() })
-        .where('id', '=', id)
-        .execute()
+    async touchSessions(touches) {
+      if (touches.length === 0) return
+      await db.transaction().execute(async (trx) => {
+        // One statement text for every row, so SQLite's statement cache prepares it once.
+        for (const { id, lastUsedAt, expiresAt } of touches) {
+          await trx.executeQuery(CompiledQuery.raw(touchSql, [lastUsedAt.getTime(), expiresAt.getTime(), id]))
+        }
+      })
     },
 
     async replaceSessionSecret(id, secretHash) {

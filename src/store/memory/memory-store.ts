@@ -194,11 +194,13 @@ export function createMemoryStore(): Store {
       return liveSessionsOf(userId, now).map(copySession)
     },
 
-    async touchSession(id, lastUsedAt, expiresAt) {
-      const session = sessions.get(id)
-      if (session === undefined) return
-      session.lastUsedAt = new Date(lastUsedAt)
-      session.expiresAt = new Date(expiresAt)
+    async touchSessions(touches) {
+      for (const { id, lastUsedAt, expiresAt } of touches) {
+        const session = sessions.get(id)
+        if (session === undefined) continue
+        session.lastUsedAt = new Date(lastUsedAt)
+        session.expiresAt = new Date(expiresAt)
+      }
     },
 
     async replaceSessionSecret(id, secretHash) {
