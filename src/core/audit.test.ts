@@ -6,7 +6,7 @@ import { AUDIT_KINDS, type AuditEntry, type AuditQuery } from './audit.js'
 import { createFakeClock } from './clock.js'
 import { TesseraError, ValidationError } from './errors.js'
 import { createMemoryMailer } from './mailer.js'
-import { principalUser } from './sessions.js'
+import { credentialUserOf } from '../store/store.js'
 import { Tessera, type TesseraOptions } from './tessera.js'
 
 const PASSWORD = 'Correct-Horse-Battery-9'
@@ -71,7 +71,7 @@ describe('what the audit log records', () => {
 
   it('a logout: the session revoked, and why', async () => {
     const { session } = await tessera.login({ identifier: 'ann', password: PASSWORD, address: HOME }, 'phone')
-    await tessera.logout({ user: principalUser(ann), sessionId: session.id, expiresAt: session.expiresAt })
+    await tessera.logout({ user: credentialUserOf(ann), sessionId: session.id, expiresAt: session.expiresAt })
     const [revoked] = await rows({ kind: 'session.revoked' })
     expect(revoked).toMatchObject({ userId: ann.id, actorId: null, detail: { reason: 'logout', count: 1, sessionIds: [session.id] } })
   })
@@ -101,7 +101,7 @@ describe('what the audit log records', () => {
     const root = await tessera.createUser({ email: 'root@example.com', username: 'root', password: PASSWORD }, { isSuperuser: true })
     await tessera.login({ identifier: 'ann', password: PASSWORD }, 'phone')
     clock.advance(5)
-    await tessera.updateUserAsStaff({ user: principalUser(root), address: OFFICE }, ann.id, { isActive: false })
+    await tessera.updateUserAsStaff({ user: credentialUserOf(root), address: OFFICE }, ann.id, { isActive: false })
     const [action] = await rows({ kind: 'admin.action' })
     expect(action).toMatchObject({
       userId: ann.id,
@@ -116,13 +116,13 @@ describe('what the audit log records', () => {
 
   it('never a token, a token hash or a password, whatever happened', async () => {
     const root = await tessera.createUser({ email: 'root@example.com', username: 'root', password: PASSWORD }, { isSuperuser: true })
-    const staff = { user: principalUser(root), address: OFFICE }
+    const staff = { user: credentialUserOf(root), address: OFFICE }
     const secrets: string[] = [PASSWORD, NEW_PASSWORD]
     const signedIn = await tessera.login({ identifier: 'ann', password: PASSWORD, address: HOME }, 'phone')
     secrets.push(signedIn.token, signedIn.session.secretHash)
     const jwt = await tessera.loginWithJwt({ identifier: 'ann', password: PASSWORD }, 'web')
     secrets.push(jwt.access, jwt.refresh)
-    const rotated = await tessera.rotateToken({ user: principalUser(ann), sessionId: signedIn.session.id, expiresAt: signedIn.session.expiresAt })
+    const rotated = await tessera.rotateToken({ user: credentialUserOf(ann), sessionId: signedIn.session.id, expiresAt: signedIn.session.expiresAt })
     secrets.push(rotated.token, rotated.session.secretHash)
     const minted = await tessera.createTokenAsStaff(staff, ann.id, 'support')
     secrets.push(minted.token, minted.session.secretHash)

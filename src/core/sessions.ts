@@ -1,10 +1,9 @@
-import type { SessionCredential, SessionRecord } from '../store/store.js'
+import type { SessionCredential, SessionRecord, UserRecord } from '../store/store.js'
 import { nowMs } from './clock.js'
 import type { CoreContext } from './context.js'
 import type { RevokeReason } from './events.js'
-import type { CachedSession, CredentialCheck, PrincipalUser } from './principal.js'
+import type { CachedSession, CredentialCheck } from './principal.js'
 import { constantTimeEqual, generateSessionId, generateToken, hashSecret, isWellFormedToken } from './tokens.js'
-import type { UserRecord } from '../store/store.js'
 
 /** A session just made or re-keyed, with its plain token: shown to the caller once, never stored. */
 export interface IssuedToken {
@@ -215,16 +214,4 @@ function forgetRevoked(ctx: CoreContext, userId: number, sessionIds: string[], r
   if (sessionIds.length === 0) return
   for (const id of sessionIds) ctx.cache.deleteSession(id)
   ctx.events.emit('session.revoked', { userId, sessionIds, reason })
-}
-
-/** The cached slice of a user. */
-export function principalUser(user: UserRecord): PrincipalUser {
-  return {
-    id: user.id,
-    email: user.email,
-    username: user.username,
-    isActive: user.isActive,
-    isStaff: user.isStaff,
-    isSuperuser: user.isSuperuser,
-  }
 }

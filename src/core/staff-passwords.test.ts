@@ -7,7 +7,7 @@ import { TesseraError, ThrottledError, ValidationError } from './errors.js'
 import type { TesseraEvents } from './events.js'
 import { createMemoryMailer, type Mailer } from './mailer.js'
 import { makeUnusablePassword } from './passwords.js'
-import { principalUser } from './sessions.js'
+import { credentialUserOf } from '../store/store.js'
 import type { StaffActor } from './staff.js'
 import { Tessera } from './tessera.js'
 
@@ -24,7 +24,7 @@ let staff: UserRecord
 let ann: UserRecord
 let actions: Array<TesseraEvents['admin.action']>
 
-const as = (user: UserRecord): StaffActor => ({ user: principalUser(user), address: ADDRESS })
+const as = (user: UserRecord): StaffActor => ({ user: credentialUserOf(user), address: ADDRESS })
 
 function build(mail: Mailer): Tessera {
   return new Tessera({ store: createMemoryStore(), counters: createMemoryCounters(), clock, mailer: mail, audit: false })

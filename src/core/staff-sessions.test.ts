@@ -5,7 +5,7 @@ import type { UserRecord } from '../store/store.js'
 import { createFakeClock } from './clock.js'
 import { TesseraError, ValidationError } from './errors.js'
 import type { TesseraEvents } from './events.js'
-import { principalUser } from './sessions.js'
+import { credentialUserOf } from '../store/store.js'
 import type { StaffActor } from './staff.js'
 import { Tessera } from './tessera.js'
 
@@ -21,7 +21,7 @@ let actions: Array<TesseraEvents['admin.action']>
 let revocations: Array<TesseraEvents['session.revoked']>
 
 /** `user` acting from ADDRESS, as a face hands the core its caller. */
-const as = (user: UserRecord): StaffActor => ({ user: principalUser(user), address: ADDRESS })
+const as = (user: UserRecord): StaffActor => ({ user: credentialUserOf(user), address: ADDRESS })
 
 /** The error code `promise` rejects with, or 'ok'. */
 async function outcome(promise: Promise<unknown>): Promise<string> {

@@ -52,7 +52,6 @@ export function newSession(userId: number, overrides: Partial<SessionRecord> = {
 
 /** What the hot-path reads must answer for `session` of `user`. */
 export function credentialOf(session: SessionRecord, user: UserRecord): SessionCredential {
-  const { id, email, username, isActive, isStaff, isSuperuser } = user
   return {
     sessionId: session.id,
     secretHash: session.secretHash,
@@ -61,7 +60,7 @@ export function credentialOf(session: SessionRecord, user: UserRecord): SessionC
     lastUsedAt: session.lastUsedAt.getTime(),
     expiresAt: session.expiresAt.getTime(),
     revokedAt: session.revokedAt?.getTime() ?? null,
-    user: { id, email, username, isActive, isStaff, isSuperuser },
+    user: { id: user.id, email: user.email, username: user.username, isActive: user.isActive, isStaff: user.isStaff, isSuperuser: user.isSuperuser },
   }
 }
 

@@ -62,6 +62,18 @@ export interface SessionTouch {
 /** The user fields a principal carries (core/principal.ts's `PrincipalUser`). */
 export type CredentialUser = Pick<UserRecord, 'id' | 'email' | 'username' | 'isActive' | 'isStaff' | 'isSuperuser'>
 
+/** A user's principal fields, copied out of the record. */
+export function credentialUserOf(user: UserRecord): CredentialUser {
+  return {
+    id: user.id,
+    email: user.email,
+    username: user.username,
+    isActive: user.isActive,
+    isStaff: user.isStaff,
+    isSuperuser: user.isSuperuser,
+  }
+}
+
 /**
  * What a credential check reads on a cache miss: a session's state, its times in epoch ms, and the
  * principal's user fields. Narrow on purpose, since every column read costs on the hot path, and

@@ -1,5 +1,5 @@
 import { rankFirst } from '../rank-first.js'
-import type { NewUser, SessionCredential, SessionRecord, Store, UserRecord, UserWriteResult } from '../store.js'
+import { credentialUserOf, type NewUser, type SessionCredential, type SessionRecord, type Store, type UserRecord, type UserWriteResult } from '../store.js'
 import { createMemoryAuditTable } from './memory-audit-store.js'
 import { createMemoryImportTables } from './memory-import-store.js'
 import { createMemorySocialTables } from './memory-social-store.js'
@@ -318,14 +318,7 @@ function toCredential(session: SessionRecord, user: UserRecord): SessionCredenti
     lastUsedAt: session.lastUsedAt.getTime(),
     expiresAt: session.expiresAt.getTime(),
     revokedAt: session.revokedAt ? session.revokedAt.getTime() : null,
-    user: {
-      id: user.id,
-      email: user.email,
-      username: user.username,
-      isActive: user.isActive,
-      isStaff: user.isStaff,
-      isSuperuser: user.isSuperuser,
-    },
+    user: credentialUserOf(user),
   }
 }
 
