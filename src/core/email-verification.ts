@@ -4,7 +4,7 @@ import type { CoreContext } from './context.js'
 import { runInBackground } from './background.js'
 import { encodeUid } from './django-uid.js'
 import { checkEmail, identityKey } from './identity.js'
-import { ValidationError, type FieldErrors } from './errors.js'
+import { ThrottledError, ValidationError, type FieldErrors } from './errors.js'
 import { defaultLinkPage, oneTimeLink, siteName, uidTokenLink, type LinkStyle } from './one-time-links.js'
 import { findLiveOneTimeToken, invalidOneTimeToken, issueOneTimeToken, spendOneTimeToken } from './one-time-tokens.js'
 import type { RateLimit } from './settings.js'
@@ -36,9 +36,10 @@ export async function requestEmailVerification(ctx: CoreContext, userId: number,
 
 /**
  * djoser's `resend_activation` and dj-rest-auth's `resend-email`: mails a verification link when
- * `email` names an active account that has not verified it, and resolves alike otherwise, so the
- * answer tells nobody which addresses have accounts. Throws `ValidationError` for a malformed
- * e-mail, `ThrottledError` past the per-user limit.
+ * `email` names an active account that has not verified it, and resolves alike, after the same
+ * work, otherwise: the per-user limit, the token and the mail all come after the answer, so
+ * neither a 429 nor a slower answer tells which addresses have accounts. Past the limit no mail
+ * goes, and nothing says so. Throws `ValidationError` for a malformed e-mail.
  */
 export async function resendEmailVerification(ctx: CoreContext, email: string, link: LinkStyle = 'tessera'): Promise<void> {
   const errors: FieldErrors = {}
@@ -46,7 +47,11 @@ export async function resendEmailVerification(ctx: CoreContext, email: string, l
   if (Object.keys(errors).length > 0) throw new ValidationError(errors)
   const user = await ctx.store.findUserByEmailKey(identityKey(email))
   if (!user || !user.isActive || user.emailVerified) return
-  await mailVerificationLink(ctx, user, link)
+  runInBackground(ctx, 'mail: e-mail verification', () =>
+    mailVerificationLink(ctx, user, link).catch((error: unknown) => {
+      if (!(error instanceof ThrottledError)) throw error
+    }),
+  )
 }
 
 /** Counts one mail against the user's limit, issues the token and mails its link after the answer. */

@@ -358,8 +358,8 @@ export class Tessera {
   }
 
   /**
-   * Mails a verification link to the account with `email` when it is active and unverified;
-   * resolves alike otherwise. Throws `ValidationError` (malformed e-mail) or `ThrottledError`.
+   * Mails a verification link to the account with `email` when it is active, unverified and under
+   * its mail limit, after the answer; resolves alike otherwise. Throws `ValidationError` (malformed e-mail).
    */
   resendEmailVerification(email: string, options: { link?: LinkStyle } = {}): Promise<void> {
     return resendEmailVerification(this.#ctx, email, options.link)

@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { decodeUid, encodeUid } from '../../src/core/django-uid.js'
+import { VERIFY_USER_LIMIT } from '../../src/core/email-verification.js'
 import { createMemoryMailer, type MailMessage } from '../../src/core/mailer.js'
 import { formBody, multipartBody } from '../support/multipart.js'
 import { makeServer, newAccount, type TestServer } from '../support/server.js'
@@ -391,6 +392,15 @@ describe('the djoser face', () => {
       expect((await server.tessera.getUser(user.id)).emailVerified).toBe(true)
       expectJson(await post('/users/activation/', first), 400, { token: ['Invalid token for given user.'] })
       expectJson(await post('/users/activation/', second), 403, { detail: 'Stale token for given user.' })
+    })
+
+    test("resend_activation past an account's mail limit: the same 204 and no more mail, so no answer tells the account exists", async () => {
+      const user = await account()
+      const before = mailer.sent.length
+      for (let i = 0; i < VERIFY_USER_LIMIT.limit + 2; i++) expectJson(await post('/users/resend_activation/', { email: user.email }), 204)
+      await mailsAfter(mailer, before, VERIFY_USER_LIMIT.limit)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(mailer.sent.length - before).toBe(VERIFY_USER_LIMIT.limit)
     })
   })
 })
