@@ -46,7 +46,8 @@ export class TouchWriter {
   /** Queues a touch (no I/O, no promise, never throws). */
   add(id: string, lastUsedAt: number, expiresAt: number): void {
     this.#pending.set(id, { lastUsedAt, expiresAt })
-    if (this.#pending.size >= this.#batchSize) this.#arm(0)
+    // A full batch is written at once; the timer is armed anew only when the queue fills, not per touch after.
+    if (this.#pending.size === this.#batchSize) this.#arm(0)
     else if (this.#timer === undefined) this.#arm(this.#flushDelayMs)
   }
 
