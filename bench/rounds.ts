@@ -7,23 +7,13 @@ export interface AlternateOptions {
   rounds: number
   roundSeconds: number
   warmupSeconds: number
-  onRun?: (side: number, round: number) => void
 }
 
 /**
- * Measures the two sides of a ratio in alternating rounds (A B, B A, A B, …) after a warm-up of
- * each, so that drift (JIT, page cache, the OS) and other load on a shared machine fall on both
- * sides alike instead of on whichever ran second. Each side's result is the sum of its rounds.
- */
-export async function alternate(a: Runner, b: Runner, options: AlternateOptions): Promise<[LoadResult, LoadResult]> {
-  const [x, y] = await alternateAll([a, b], options)
-  return [x!, y!]
-}
-
-/**
- * `alternate` over any number of sides: each round runs every side back to back, forwards in even
- * rounds and backwards in odd ones (A B C, C B A, …), so the ratio of any two sides can be taken
- * round by round. Each side's result is the sum of its rounds.
+ * Measures the sides of ratios in alternating rounds after a warm-up of each: every round runs
+ * every side back to back, forwards in even rounds and backwards in odd ones (A B C, C B A, …), so
+ * drift (JIT, page cache, the OS) and other load on a shared machine fall on all sides alike, and
+ * the ratio of any two can be taken round by round. Each side's result is the sum of its rounds.
  */
 export async function alternateAll(sides: readonly Runner[], options: AlternateOptions): Promise<LoadResult[]> {
   if (options.warmupSeconds > 0) for (const side of sides) await side(options.warmupSeconds)
@@ -32,7 +22,6 @@ export async function alternateAll(sides: readonly Runner[], options: AlternateO
   for (let round = 0; round < options.rounds; round++) {
     const order = round % 2 === 0 ? forwards : [...forwards].reverse()
     for (const side of order) {
-      options.onRun?.(side, round)
       results[side]!.push(await sides[side]!(options.roundSeconds))
     }
   }
