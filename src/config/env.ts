@@ -18,6 +18,11 @@ const PREFIXES: Record<PrefixedProfile, { variable: string; default: string }> =
   'dj-rest-auth': { variable: 'DJ_REST_AUTH_PREFIX', default: '/rest-auth' },
 }
 
+/** True for the faces mounted under a prefix of their own. */
+export function isPrefixedProfile(profile: Profile): profile is PrefixedProfile {
+  return Object.hasOwn(PREFIXES, profile)
+}
+
 /** The server's whole configuration, as read from the environment. */
 export interface ServerConfig {
   host: string

@@ -1,7 +1,7 @@
 import cors from '@fastify/cors'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { createRequire } from 'node:module'
-import type { ServerConfig } from '../config/env.js'
+import { isPrefixedProfile, type ServerConfig } from '../config/env.js'
 import type { Tessera } from '../core/tessera.js'
 import { openTessera } from '../open-tessera.js'
 import { faceOf, sendError, toTesseraError } from './errors.js'
@@ -72,7 +72,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const { tessera } = opened
 
   registerJsonParser(app)
-  const drfPrefixes = (['djoser', 'simplejwt', 'dj-rest-auth'] as const).filter((p) => config.profiles.includes(p)).map((p) => config.prefixes[p])
+  const drfPrefixes = config.profiles.filter(isPrefixedProfile).map((profile) => config.prefixes[profile])
   app.setErrorHandler((error, request, reply) => {
     const face = faceOf(request, 'canonical', drfPrefixes)
     const known = toTesseraError(error, request)
@@ -146,7 +146,7 @@ export function listeningLine(config: ServerConfig, address: string, workers = 1
 /** The mounted faces for the start line: the Django packages' with the URL their clients call. */
 function facesOf(config: ServerConfig, address: string): string {
   return config.profiles
-    .map((profile) => (profile === 'djoser' || profile === 'simplejwt' || profile === 'dj-rest-auth' ? `${profile} ${address}${config.prefixes[profile]}/` : profile))
+    .map((profile) => (isPrefixedProfile(profile) ? `${profile} ${address}${config.prefixes[profile]}/` : profile))
     .join(', ')
 }
 
