@@ -3,7 +3,7 @@ import type { AccessTokens } from './access-tokens.js'
 import { addSeconds } from './clock.js'
 import type { CoreContext } from './context.js'
 import { TesseraError } from './errors.js'
-import { revokeSession } from './sessions.js'
+import { maxAgeEndMs, revokeSession } from './sessions.js'
 import { generateSessionId, generateToken, hashSecret, isWellFormedToken } from './tokens.js'
 
 /** An access JWT and the refresh token that renews it. */
@@ -37,7 +37,7 @@ export class RefreshTokens {
 
   /** Issues the first pair for a session that has just been created. */
   async issue(user: UserRecord, session: SessionRecord): Promise<JwtPair> {
-    const { token: refresh, expiresAt: refreshExpiresAt } = await this.#newRefreshToken(session.id)
+    const { token: refresh, expiresAt: refreshExpiresAt } = await this.#newRefreshToken(session)
     const { token: access, expiresAt: accessExpiresAt } = await this.access.issue(user, session.id)
     return { access, refresh, accessExpiresAt, refreshExpiresAt }
   }
@@ -91,8 +91,9 @@ export class RefreshTokens {
   /** Issues the next pair of a live session, and remembers it for the grace window. */
   async #rotate(tokenHash: string, { user, session }: { user: UserRecord; session: SessionRecord }, now: Date): Promise<JwtPair> {
     const pair = await this.issue(user, session)
-    // Written before the answer, not queued: the new refresh token must find its session alive.
-    await this.ctx.store.touchSessions([{ id: session.id, lastUsedAt: now, expiresAt: addSeconds(now, this.ctx.settings.refreshTtlSeconds) }])
+    // Written before the answer, not queued: the new refresh token must find its session alive, as
+    // long as the refresh lifetime runs and never past the session's absolute one (TOKEN_MAX_AGE).
+    await this.ctx.store.touchSessions([{ id: session.id, lastUsedAt: now, expiresAt: pair.refreshExpiresAt }])
     if (this.ctx.settings.refreshGraceSeconds > 0) {
       this.#recent.set(tokenHash, { pair, until: now.getTime() + this.ctx.settings.refreshGraceSeconds * 1000 })
     }
@@ -122,16 +123,19 @@ export class RefreshTokens {
   /** The session and its active user, when the session is neither revoked nor expired. */
   async #liveSession(sessionId: string, now: Date): Promise<{ user: UserRecord; session: SessionRecord } | null> {
     const session = await this.ctx.store.findSessionById(sessionId)
-    if (!session || session.revokedAt !== null || session.expiresAt <= now) return null
+    // The absolute lifetime is checked too: sessions refreshed before refreshes were capped by it
+    // may have a later expiresAt stored.
+    if (!session || session.revokedAt !== null || session.expiresAt <= now || maxAgeEndMs(this.ctx, session) <= now.getTime()) return null
     const user = await this.ctx.store.findUserById(session.userId)
     return user?.isActive ? { user, session } : null
   }
 
-  async #newRefreshToken(sessionId: string): Promise<{ token: string; expiresAt: Date }> {
+  /** A new refresh token of `session`: it lives `refreshTtlSeconds`, and no longer than the session may. */
+  async #newRefreshToken(session: SessionRecord): Promise<{ token: string; expiresAt: Date }> {
     const now = this.ctx.clock.now()
     const { token, secretHash } = generateToken(REFRESH_PREFIX)
-    const expiresAt = addSeconds(now, this.ctx.settings.refreshTtlSeconds)
-    await this.ctx.store.insertRefreshToken({ id: generateSessionId(), sessionId, tokenHash: secretHash, createdAt: now, expiresAt, usedAt: null })
+    const expiresAt = new Date(Math.min(addSeconds(now, this.ctx.settings.refreshTtlSeconds).getTime(), maxAgeEndMs(this.ctx, session)))
+    await this.ctx.store.insertRefreshToken({ id: generateSessionId(), sessionId: session.id, tokenHash: secretHash, createdAt: now, expiresAt, usedAt: null })
     return { token, expiresAt }
   }
 

@@ -146,6 +146,14 @@ function principalOf(ctx: CoreContext, entry: CachedSession): CredentialCheck {
   return entry.check
 }
 
+/**
+ * When a session's absolute lifetime ends (epoch ms), however it is used or refreshed: its
+ * creation plus `tokenMaxAgeSeconds`, counted for an imported session from its import.
+ */
+export function maxAgeEndMs(ctx: CoreContext, session: Pick<SessionRecord, 'createdAt' | 'importedAt'>): number {
+  return (session.importedAt ?? session.createdAt).getTime() + ctx.settings.tokenMaxAgeSeconds * 1000
+}
+
 /** When a session dies (epoch ms) if last used at `lastUsedAt`: the idle limit under the absolute cap. */
 function expiryMs(ctx: CoreContext, createdAt: number, lastUsedAt: number): number {
   return Math.min(lastUsedAt + ctx.settings.tokenIdleSeconds * 1000, createdAt + ctx.settings.tokenMaxAgeSeconds * 1000)
