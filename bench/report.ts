@@ -23,7 +23,8 @@ export interface Run {
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US')
 const ms = (n: number): string => (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)) + ' ms'
-export const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`
+/** Megabytes as DESIGN.md counts them: 10^6 bytes. */
+export const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`
 
 /**
  * `numerator ÷ denominator ≥ min`, where the two sides ran in alternating rounds: the figure is the
