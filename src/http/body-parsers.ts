@@ -1,6 +1,6 @@
 import formBody from '@fastify/formbody'
 import multipart from '@fastify/multipart'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import secureJson from 'secure-json-parse'
 import { TesseraError } from '../core/errors.js'
 
@@ -22,6 +22,13 @@ export function registerJsonParser(app: FastifyInstance): void {
   })
 }
 
+const readingMultipart = new WeakSet<FastifyRequest>()
+
+/** True when `request` failed while its multipart body was being read: a malformed body, the client's fault. */
+export function failedReadingMultipart(request: FastifyRequest): boolean {
+  return readingMultipart.has(request)
+}
+
 /**
  * DRF's default parsers beside JSON: forms and multipart, which DRF clients post as often as JSON.
  * Only the Django faces read them, each in its own encapsulated context; uploaded files are drained,
@@ -30,6 +37,14 @@ export function registerJsonParser(app: FastifyInstance): void {
 export async function registerDrfBodyParsers(app: FastifyInstance): Promise<void> {
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formBody, { bodyLimit: 64 * 1024 })
   if (!app.hasContentTypeParser('multipart/form-data')) {
+    // The multipart plugin reads parts in a preValidation hook of its own, added after this one:
+    // from here until preHandler, whatever goes wrong went wrong in the client's body.
+    app.addHook('preValidation', async (request) => {
+      if (request.isMultipart()) readingMultipart.add(request)
+    })
+    app.addHook('preHandler', async (request) => {
+      readingMultipart.delete(request)
+    })
     await app.register(multipart, {
       attachFieldsToBody: 'keyValues',
       onFile: async (part) => {

@@ -4,6 +4,7 @@ import { DatabaseUnavailableError } from '../store/unavailable.js'
 import { REFRESH_PREFIX } from '../core/refresh-tokens.js'
 import { renderBody, WireError } from './error-bodies.js'
 import type { CredentialFailure, Face } from './types.js'
+import { failedReadingMultipart } from './body-parsers.js'
 
 /** Each error code's HTTP status and its title; the only place statuses are decided. */
 export const ERROR_STATUS: Record<TesseraErrorCode, { status: number; title: string }> = {
@@ -112,8 +113,8 @@ export function toTesseraError(error: unknown, request: FastifyRequest): Tessera
     return new TesseraError('unsupported_media_type', `Unsupported media type "${type}" in request.`)
   }
   if (status === 404) return new TesseraError('not_found', 'Not found.')
-  if (request.isMultipart?.() && request.body === undefined) {
-    // Busboy's errors (a missing or unterminated boundary) carry no status: the body was bad.
+  if (failedReadingMultipart(request)) {
+    // Busboy's errors (a missing or unterminated boundary, a truncated last part) carry no status: the body was bad.
     return new TesseraError('validation_failed', `Multipart form parse error - ${fastifyError.message ?? 'malformed body'}`)
   }
   if (status !== undefined && status >= 400 && status < 500) {

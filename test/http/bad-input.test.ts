@@ -30,6 +30,9 @@ async function send(options: InjectOptions): Promise<Reply> {
 }
 
 const json = { 'content-type': 'application/json' }
+/** A whole field, then a boundary that does not close the body: busboy has parsed a part before it fails. */
+const TRUNCATED_MULTIPART = '--xyz\r\nContent-Disposition: form-data; name="username"\r\n\r\nbob\r\n--xyz'
+
 const raw = (url: string, payload: string, headers: Record<string, string> = json, method: 'POST' | 'PATCH' = 'POST') =>
   send({ method, url, payload, headers })
 
@@ -136,6 +139,7 @@ describe('body size and media type', () => {
     ['a boundary that never appears', 'multipart/form-data; boundary=xyz', 'garbage'],
     ['no boundary at all', 'multipart/form-data', 'garbage'],
     ['a part that never ends', 'multipart/form-data; boundary=xyz', '--xyz\r\nContent-Disposition: form-data; name="username"\r\n\r\nabc'],
+    ['a last boundary without its closing --', 'multipart/form-data; boundary=xyz', TRUNCATED_MULTIPART],
   ])('a malformed multipart body (%s) on the DRF face is a 400, not a 500', async (_what, contentType, payload) => {
     const reply = await raw('/api-token-auth/', payload, { 'content-type': contentType })
     expect(reply.status, JSON.stringify(reply.body)).toBe(400)
@@ -308,5 +312,31 @@ describe('concurrent registrations', () => {
     } finally {
       await live.dispose()
     }
+  })
+})
+
+describe('a malformed multipart body on every Django face', () => {
+  let django: TestServer
+  beforeAll(async () => {
+    django = await makeServer({ PROFILES: 'drf,djoser,simplejwt,dj-rest-auth', DJOSER_PREFIX: '/djoser' })
+  })
+  afterAll(async () => {
+    await django?.dispose()
+  })
+
+  test.each([
+    '/api-token-auth/',
+    '/djoser/token/login/',
+    '/djoser/users/',
+    '/djoser/users/reset_password/',
+    '/api/token/',
+    '/api/token/refresh/',
+    '/rest-auth/login/',
+    '/rest-auth/registration/',
+    '/rest-auth/password/reset/',
+  ])('POST %s with a truncated multipart body is a 400, not a 500', async (url) => {
+    const response = await django.app.inject({ method: 'POST', url, payload: TRUNCATED_MULTIPART, headers: { 'content-type': 'multipart/form-data; boundary=xyz' } })
+    expectSafeReply(response.statusCode, response.headers['content-type'] as string | undefined, response.body)
+    expect(response.statusCode, response.body).toBe(400)
   })
 })
