@@ -6,7 +6,7 @@ import { hashPassword, verifyPassword } from './passwords.js'
 import { revokeUserSessions } from './sessions.js'
 import { accountKeyOf, accountThrottle } from './login.js'
 import { clearAttempts, takeAttempt } from './throttle.js'
-import { getUser, updateProfile, type ProfileChanges } from './users.js'
+import { getUser, setUserActive, updateProfile, type ProfileChanges } from './users.js'
 
 /** How `setPassword` treats the user's sessions and reports errors. */
 export interface SetPasswordOptions {
@@ -94,18 +94,34 @@ export async function changePassword(
   keepSessionId?: string,
 ): Promise<UserRecord> {
   const user = await getUser(ctx, userId)
-  // A wrong current password is a guess at the account, counted with failed logins.
-  const throttle = accountThrottle(ctx)
-  const key = accountKeyOf(user, '')
-  if (throttle) await takeAttempt(ctx.counters, throttle, key, ctx.clock.now())
-  const { ok } = await verifyPassword(currentPassword, user.passwordHash)
-  if (ok && throttle) await clearAttempts(ctx.counters, throttle, key)
-
+  const ok = await isCurrentPassword(ctx, user, currentPassword)
   const errors: FieldErrors = {}
   if (!ok) addFieldError(errors, 'currentPassword', WRONG_CURRENT)
   addPasswordErrors(ctx, user, newPassword, 'newPassword', errors)
   if (Object.keys(errors).length > 0) throw new ValidationError(errors)
   return storePassword(ctx, user, newPassword, keepSessionId)
+}
+
+/**
+ * A user closing their own account (djoser's `DELETE users/me/`) with their current password: the
+ * account is deactivated, which ends every session at once (the core deletes no user). Throws
+ * `ValidationError` (field `currentPassword`) for a wrong password, `ThrottledError` past the
+ * account's limit on guesses.
+ */
+export async function deactivateOwnAccount(ctx: CoreContext, userId: number, currentPassword: string): Promise<void> {
+  const user = await getUser(ctx, userId)
+  if (!(await isCurrentPassword(ctx, user, currentPassword))) throw new ValidationError({ currentPassword: [WRONG_CURRENT] })
+  await setUserActive(ctx, user.id, false)
+}
+
+/** True when `password` is the user's; a wrong one is a guess at the account, counted with failed logins. */
+async function isCurrentPassword(ctx: CoreContext, user: UserRecord, password: string): Promise<boolean> {
+  const throttle = accountThrottle(ctx)
+  const key = accountKeyOf(user, '')
+  if (throttle) await takeAttempt(ctx.counters, throttle, key, ctx.clock.now())
+  const { ok } = await verifyPassword(password, user.passwordHash)
+  if (ok && throttle) await clearAttempts(ctx.counters, throttle, key)
+  return ok
 }
 
 /**

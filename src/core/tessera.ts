@@ -27,7 +27,7 @@ import { unconfiguredMailer, type Mailer } from './mailer.js'
 import { confirmEmailVerification, requestEmailVerification, resendEmailVerification, type VerificationRequest } from './email-verification.js'
 import type { LinkStyle } from './one-time-links.js'
 import { clearExpiredOneTimeTokens, findLiveOneTimeToken } from './one-time-tokens.js'
-import { changePassword, setPassword, updateAccount, type SetPasswordOptions } from './password-change.js'
+import { changePassword, deactivateOwnAccount, setPassword, updateAccount, type SetPasswordOptions } from './password-change.js'
 import { confirmPasswordReset, requestPasswordReset } from './password-reset.js'
 import { listUsersPage, updateUserAsStaff, type StaffActor, type StaffUserChanges, type StaffUserQuery, type UserPage } from './staff.js'
 import { createTokenAsStaff, listSessionsAsStaff, revokeSessionAsStaff, revokeUserSessionsAsStaff } from './staff-sessions.js'
@@ -307,6 +307,14 @@ export class Tessera {
   /** Activates or deactivates a user; deactivation revokes every session. */
   setUserActive(userId: number, isActive: boolean): Promise<UserRecord> {
     return setUserActive(this.#ctx, userId, isActive)
+  }
+
+  /**
+   * The user closes their own account with their current password: deactivated, every session
+   * ended. Throws `ValidationError` (field `currentPassword`) or `ThrottledError`.
+   */
+  deactivateOwnAccount(userId: number, currentPassword: string): Promise<void> {
+    return deactivateOwnAccount(this.#ctx, userId, currentPassword)
   }
 
   /** Deletes revoked and expired sessions; returns how many. */

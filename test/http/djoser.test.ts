@@ -240,6 +240,29 @@ describe('the djoser face', () => {
   })
 
   describe('the routes', () => {
+    test('DELETE users/me/ checks current_password without counting as a login, then ends the account and its sessions', async () => {
+      const user = await account()
+      const del = (payload?: unknown, headers: Record<string, string> = {}) =>
+        server.app.inject({ method: 'DELETE', url: '/auth/users/me/', headers: { ...auth(user.token), ...headers }, ...(payload === undefined ? {} : { payload: payload as object }) })
+      expectJson(await del({}), 400, { current_password: ['This field is required.'] })
+      expectJson(await del({ current_password: null }), 400, { current_password: ['This field may not be null.'] })
+      expectJson(await del({ current_password: ['x'] }), 400, { current_password: ['Not a valid string.'] })
+      expectJson(await del('[1]', { 'content-type': 'application/json' }), 400, { non_field_errors: ['Invalid data. Expected a dictionary, but got list.'] })
+      expectJson(await del('{"current_password": ', { 'content-type': 'application/json' }), 400, { detail: expect.stringMatching(/^JSON parse error - /) })
+      expectJson(await del({ current_password: 'not the password' }), 400, { current_password: ['Invalid password.'] })
+      const before = await server.tessera.getUser(user.id)
+      const del204 = await del({ current_password: user.password })
+      expect(del204.statusCode, del204.body).toBe(204)
+      const after = await server.tessera.getUser(user.id)
+      expect(after.isActive).toBe(false)
+      // Closing an account is not a login: last_login stays as it was.
+      expect(after.lastLogin).toEqual(before.lastLogin)
+      const events = (await server.tessera.listAuditEvents({ userId: user.id, limit: 50 })).events.map((event) => event.kind)
+      expect(events).not.toContain('login.failed')
+      expect(events.filter((kind) => kind === 'login.succeeded')).toHaveLength(1)
+      expectJson(await server.app.inject({ method: 'GET', url: '/auth/users/me/', headers: auth(user.token) }), 401, { detail: 'User inactive or deleted.' })
+    })
+
     test('login takes forms and multipart as well as JSON, and the e-mail for the username', async () => {
       const user = await account()
       const form = formBody({ username: user.username, password: user.password })

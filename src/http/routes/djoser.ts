@@ -151,16 +151,9 @@ export async function djoserRoutes(app: FastifyInstance): Promise<void> {
     const errors: FieldErrors = {}
     const current = charField(fields, 'current_password', errors, { trim: false })
     throwIfAny(errors)
-    const user = await tessera.getUser(principal.user.id)
-    try {
-      // The login check: throttled like every password guess, the same work for any answer.
-      await tessera.verifyLogin({ identifier: user.email, password: current!, address: request.ip })
-    } catch (error) {
-      if (error instanceof TesseraError && error.code === 'invalid_credentials') throw fieldError('current_password', INVALID_PASSWORD)
-      // Said only after the password proved right (REQUIRE_VERIFIED_EMAIL): it is the right one.
-      if (!(error instanceof TesseraError && error.code === 'permission_denied')) throw error
-    }
-    await tessera.setUserActive(user.id, false)
+    await tessera.deactivateOwnAccount(principal.user.id, current!).catch((error: unknown) => {
+      throw currentPasswordFirst(renameFields(error, { currentPassword: 'current_password' }))
+    })
   }
 
   path('/users/me/', isAuthenticated, me, 'The calling user')
@@ -320,8 +313,8 @@ function fieldsBeforePassword(error: unknown): unknown {
 }
 
 /**
- * set_password: a wrong `current_password` is a field error, found before the new password is
- * validated, in djoser's words (the core speaks Django's SetPasswordForm's).
+ * set_password and DELETE users/me/: a wrong `current_password` is a field error, found before a
+ * new password is validated, in djoser's words (the core speaks Django's PasswordChangeForm's).
  */
 function currentPasswordFirst(error: unknown): unknown {
   if (!(error instanceof ValidationError) || !error.fields.current_password) return error
