@@ -296,7 +296,12 @@ describe('POST logout/', () => {
 
 describe('GET/PUT/PATCH user/', () => {
   test('401 without a key, with DRF\'s challenge', async () => {
-    expect401(await call('GET', 'user/'), 'Authentication credentials were not provided.')
+    const anonymous = await call('GET', 'user/')
+    expect401(anonymous, 'Authentication credentials were not provided.')
+    // DRF names the view's methods on every reply, refused or not.
+    expect(anonymous.headers.allow).toBe('GET, PUT, PATCH, HEAD, OPTIONS')
+    expect((await call('GET', 'user/', undefined, (await signUp()).key)).headers.allow).toBe('GET, PUT, PATCH, HEAD, OPTIONS')
+    expectJson(await call('GET', 'no-such-view/'), 404, { detail: 'Not found.' })
     expect401(await call('PATCH', 'user/', { username: 'x' }), 'Authentication credentials were not provided.')
     expect401(await call('GET', 'user/', undefined, 'tsr_unknown'), 'Invalid token.')
     expect401(await call('POST', 'user/', {}), 'Authentication credentials were not provided.')

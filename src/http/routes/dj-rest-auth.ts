@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler, RouteHandlerMethod } from 'fastify'
 import { decodeUid } from '../../core/django-uid.js'
 import { addFieldError, TesseraError, ThrottledError, ValidationError, type FieldErrors } from '../../core/errors.js'
 import { checkEmail } from '../../core/identity.js'
@@ -63,15 +63,7 @@ export async function djRestAuthRoutes(app: FastifyInstance): Promise<void> {
   // Encapsulated: only this face reads forms, as DRF's default parsers do.
   await registerDrfBodyParsers(app)
 
-  // DRF names the methods a view answers in `Allow` on every reply, and refuses the others with 405.
-  const allowOf = new Map<string, string>()
-  app.addHook('onRequest', (request, reply, done) => {
-    const allow = allowOf.get(request.routeOptions.url ?? '')
-    if (allow) reply.header('allow', allow)
-    done()
-  })
-  // An unknown path under the prefix answers in this face too.
-  app.setNotFoundHandler((_request, reply) => reply.code(404).type(JSON_TYPE).send({ detail: MESSAGES.notFound }))
+  // An unknown path under the prefix gets DRF's 404 from the server's handler (server.ts: drfPrefixes).
 
   type Method = 'GET' | 'POST' | 'PUT' | 'PATCH'
   const view = (
@@ -83,7 +75,11 @@ export async function djRestAuthRoutes(app: FastifyInstance): Promise<void> {
   ): void => {
     const methods = Object.keys(handlers) as Method[]
     const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ')
-    allowOf.set(`${app.prefix}${path}`, allow)
+    // DRF names the methods a view answers in `Allow` on every reply (401s and 405s too).
+    const onSend: onSendHookHandler = (_request, reply, payload, done) => {
+      reply.header('allow', allow)
+      done(null, payload)
+    }
     const config = guard ? { face, auth: guard } : { face }
     for (const method of methods) {
       app.route({
@@ -91,11 +87,12 @@ export async function djRestAuthRoutes(app: FastifyInstance): Promise<void> {
         url: path,
         schema: { tags, summary, response, ...(method === 'GET' ? {} : { consumes: ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'] }) },
         config,
+        onSend,
         handler: handlers[method]!,
       })
     }
     const others = (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).filter((m) => !methods.includes(m as Method))
-    app.route({ method: [...others], url: path, schema: { hide: true }, config, handler: methodNotAllowed })
+    app.route({ method: [...others], url: path, schema: { hide: true }, config, onSend, handler: methodNotAllowed })
   }
 
   view('/login/', 'Log in with a username or an e-mail and a password; a new token for a new device session', undefined, {

@@ -35,7 +35,7 @@ export interface SimplejwtPaths {
 }
 
 /** Simple JWT's `WWW-Authenticate` on its views' 401s (`AUTH_HEADER_TYPES[0]` and the view's realm). */
-export const SIMPLEJWT_CHALLENGE = 'Bearer realm="api"'
+const SIMPLEJWT_CHALLENGE = 'Bearer realm="api"'
 
 const NO_ACTIVE_ACCOUNT = 'No active account found with the given credentials'
 const INVALID_OR_EXPIRED = 'Token is invalid or expired'
