@@ -294,6 +294,11 @@ export class Tessera {
     return getUser(this.#ctx, id)
   }
 
+  /** The user with `id`, or null when there is none. */
+  findUserById(id: number): Promise<UserRecord | null> {
+    return this.#ctx.store.findUserById(id)
+  }
+
   /** A user named by e-mail, username or id, or null. */
   findUser(identifier: string): Promise<UserRecord | null> {
     return findUserByIdentifier(this.#ctx, identifier)

@@ -180,7 +180,7 @@ export async function djRestAuthRoutes(app: FastifyInstance): Promise<void> {
       const token = form.char('token')
       form.check()
       const userId = decodeUid(uid!)
-      if (userId === null || !(await userExists(userId))) throw new ValidationError({ uid: [MESSAGES.invalidValue] })
+      if (userId === null || (await tessera.findUserById(userId)) === null) throw new ValidationError({ uid: [MESSAGES.invalidValue] })
       // dj-rest-auth checks the token before the two passwords; a mismatch must not spend it.
       if (password1 !== password2) {
         if (!(await tessera.checkOneTimeToken(token!, 'password_reset'))) throw invalidToken()
@@ -249,18 +249,9 @@ export async function djRestAuthRoutes(app: FastifyInstance): Promise<void> {
     },
   }, { 200: detailReply })
 
-  async function userExists(id: number): Promise<boolean> {
-    try {
-      await tessera.getUser(id)
-      return true
-    } catch (error) {
-      if (error instanceof TesseraError && error.code === 'not_found') return false
-      throw error
-    }
-  }
 }
 
-/** DRF's 405, for the methods a view does not answer (`Allow` is set by the face's hook). */
+/** DRF's 405, for the methods a view does not answer (`Allow` is set by the view's onSend hook). */
 async function methodNotAllowed(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   return reply.code(405).type(JSON_TYPE).send({ detail: `Method "${request.method}" not allowed.` })
 }

@@ -182,10 +182,8 @@ export async function djoserRoutes(app: FastifyInstance): Promise<void> {
     const id = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN
     if (id === principal.user.id) return tessera.getUser(id)
     // Others are hidden (djoser's HIDE_USERS), so an id tells nothing about who exists.
-    if (!principal.user.isStaff || !Number.isSafeInteger(id)) throw new TesseraError('not_found', NOT_FOUND)
-    const user = await tessera.getUser(id).catch((error: unknown) => {
-      throw error instanceof TesseraError && error.code === 'not_found' ? new TesseraError('not_found', NOT_FOUND) : error
-    })
+    const user = principal.user.isStaff && Number.isInteger(id) ? await tessera.findUserById(id) : null
+    if (!user) throw new TesseraError('not_found', NOT_FOUND)
     // Staff change other accounts through the staff API and the admin, where the rules on privileges live.
     if (access === 'write') throw new TesseraError('permission_denied', 'You do not have permission to perform this action.')
     return user
@@ -290,13 +288,7 @@ export async function djoserRoutes(app: FastifyInstance): Promise<void> {
   /** The user a djoser `uid` names, or null. */
   async function userOfUid(uid: string): Promise<UserRecord | null> {
     const id = decodeUid(uid)
-    if (id === null) return null
-    try {
-      return await tessera.getUser(id)
-    } catch (error) {
-      if (error instanceof TesseraError && error.code === 'not_found') return null
-      throw error
-    }
+    return id === null ? null : tessera.findUserById(id)
   }
 }
 
