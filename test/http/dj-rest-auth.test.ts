@@ -513,3 +513,28 @@ describe('LOGIN_THROTTLE=3/15m, DJ_REST_AUTH_PREFIX=/api/auth beside the canonic
     expect(refused.body).not.toContain('tsr_')
   })
 })
+
+describe('every view that reads a body answers a body of the wrong kind with a 4xx', () => {
+  const views: Array<[method: 'POST' | 'PUT' | 'PATCH', path: string, authenticated: boolean]> = [
+    ['POST', 'registration/', false],
+    ['POST', 'registration/verify-email/', false],
+    ['POST', 'registration/resend-email/', false],
+    ['POST', 'password/reset/', false],
+    ['POST', 'password/reset/confirm/', false],
+    ['POST', 'password/change/', true],
+    ['PUT', 'user/', true],
+    ['PATCH', 'user/', true],
+  ]
+  test.each(views)('%s %s: a list, a string, null, malformed JSON, text/plain', async (method, path, authenticated) => {
+    const key = authenticated ? (await signUp()).key : undefined
+    const json = { 'content-type': 'application/json' }
+    expectJson(await call(method, path, ['x'], key), 400, { non_field_errors: ['Invalid data. Expected a dictionary, but got list.'] })
+    expectJson(await call(method, path, '"x"', key, json), 400, { non_field_errors: ['Invalid data. Expected a dictionary, but got str.'] })
+    const empty = await call(method, path, 'null', key, json)
+    expect(empty.statusCode, empty.body).toBe(400)
+    const malformed = await call(method, path, '{"a": ', key, json)
+    expect(malformed.statusCode, malformed.body).toBe(400)
+    expect(malformed.json()).toEqual({ detail: expect.stringMatching(/^JSON parse error - /) })
+    expectJson(await call(method, path, 'a=b', key, { 'content-type': 'text/plain' }), 415, { detail: 'Unsupported media type "text/plain" in request.' })
+  })
+})

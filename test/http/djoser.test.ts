@@ -224,6 +224,25 @@ describe('the djoser face', () => {
       expectJson(await post('/jwt/refresh/', { refresh: '' }), 400, { refresh: ['This field may not be blank.'] })
     })
 
+    test.each([
+      ['PUT', '/users/me/'],
+      ['PATCH', '/users/me/'],
+      ['DELETE', '/users/me/'],
+      ['PUT', '/users/<own id>/'],
+      ['PATCH', '/users/<own id>/'],
+      ['POST', '/users/set_password/'],
+    ] as const)('%s %s: a list, null, malformed JSON, text/plain are 4xx', async (method, path) => {
+      const user = await account()
+      const url = `/auth${path.replace('<own id>', String(user.id))}`
+      const send = (payload: string, type = 'application/json') =>
+        server.app.inject({ method, url, headers: { ...auth(user.token), 'content-type': type }, payload })
+      expectJson(await send('["x"]'), 400, { non_field_errors: ['Invalid data. Expected a dictionary, but got list.'] })
+      const empty = await send('null')
+      expect(empty.statusCode, empty.body).toBe(400)
+      expect((await send('{"a": ')).json()).toEqual({ detail: expect.stringMatching(/^JSON parse error - /) })
+      expectJson(await send('hello', 'text/plain'), 415, { detail: 'Unsupported media type "text/plain" in request.' })
+    })
+
     test('a number where a string belongs is read as its text (DRF CharField)', async () => {
       expectJson(await post('/token/login/', { username: 12345, password: 'whatever it is' }), 400, BAD_CREDENTIALS)
     })
