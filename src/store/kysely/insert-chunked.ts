@@ -9,12 +9,15 @@ export const MAX_ROWS_PER_STATEMENT = 1000
 /**
  * Inserts `rows` (all with the same keys) in multi-row INSERTs under the engines' parameter
  * limits. Building and compiling a thousand-row INSERT costs as much as running it, so the SQL
- * is compiled once per chunk size and reused with the next chunk's values.
+ * is compiled once per chunk size and reused with the next chunk's values. With `retry`, a chunk
+ * whose INSERT failed goes to it (in the same transaction, the failed statement undone) instead
+ * of failing the whole call.
  */
 export async function insertChunked<Row extends object>(
   trx: Transaction<Database>,
   rows: Row[],
   build: (chunk: Row[]) => Compilable,
+  retry?: (chunk: Row[], error: unknown) => Promise<void>,
 ): Promise<void> {
   if (rows.length === 0) return
   const columns = Object.keys(rows[0] as Row) as (keyof Row)[]
@@ -23,13 +26,19 @@ export async function insertChunked<Row extends object>(
   for (let start = 0; start < rows.length; start += size) {
     const chunk = rows.slice(start, start + size)
     const values = valuesOf(chunk, columns)
-    if (template === undefined || template.parameters.length !== values.length) {
-      const compiled = build(chunk).compile()
-      await trx.executeQuery(compiled)
-      // Reuse rests on Kysely binding values row by row in column order; check it, don't trust it.
-      template = sameValues(compiled.parameters, values) ? compiled : undefined
-    } else {
-      await trx.executeQuery(CompiledQuery.raw(template.sql, values))
+    try {
+      if (template === undefined || template.parameters.length !== values.length) {
+        const compiled = build(chunk).compile()
+        // Checked before it runs, so a chunk that fails still leaves the template for the next.
+        // Reuse rests on Kysely binding values row by row in column order; check it, don't trust it.
+        template = sameValues(compiled.parameters, values) ? compiled : undefined
+        await trx.executeQuery(compiled)
+      } else {
+        await trx.executeQuery(CompiledQuery.raw(template.sql, values))
+      }
+    } catch (error) {
+      if (retry === undefined) throw error
+      await retry(chunk, error)
     }
   }
 }

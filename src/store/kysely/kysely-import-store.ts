@@ -3,6 +3,7 @@ import type { ImportStore } from '../import-store.js'
 import type { KyselyStoreOptions } from './kysely-store.js'
 import { insertChunked, MAX_ROWS_PER_STATEMENT } from './insert-chunked.js'
 import { toSessionRow, toUser, toUserRow, type Database } from './schema.js'
+import { insertSessionRows, usesSessionSlots } from './session-slots.js'
 
 /**
  * Builds the import methods of the Kysely store (`tessera import-django`'s links, conflict checks
@@ -74,7 +75,7 @@ export function createKyselyImportStore(db: Kysely<Database>, options: Pick<Kyse
     async insertDjangoSessions(sessions) {
       if (sessions.length === 0) return 0
       await db.transaction().execute(async (trx) => {
-        await insertChunked(trx, sessions.map(toSessionRow), (chunk) => trx.insertInto('sessions').values(chunk))
+        await insertSessionRows(trx, sessions.map(toSessionRow), usesSessionSlots(db))
         const keys = sessions.map((session) => ({
           secret_hash: session.secretHash,
           imported_at: (session.importedAt ?? session.createdAt).getTime(),

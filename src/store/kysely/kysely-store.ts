@@ -17,6 +17,7 @@ import {
   toUserRow,
   type Database,
 } from './schema.js'
+import { atSlotsCondition, insertAtSlot, insertSessionRows, slotFor, slotRange, usesSessionSlots } from './session-slots.js'
 
 /**
  * A prepared SELECT: the first row's values in the order the query selects them, or undefined
@@ -57,7 +58,9 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       // Every column has a name of its own (CREDENTIAL_COLUMNS), so the object keeps them in order.
       return row === undefined ? undefined : Object.values(row as object)
     })
+  const slotted = usesSessionSlots(db)
   const readBySecretHash = prepared(credential().where('sessions.secret_hash', '=', '').compile().sql)
+  const readBySlots = prepared(credential().where(atSlotsCondition()).compile().sql)
   const readBySessionId = prepared(credential().where('sessions.id', '=', '').compile().sql)
   const touchSql = db
     .updateTable('sessions')
@@ -65,6 +68,12 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     .where('id', '=', '')
     .compile().sql
   const credentialOf = (values: readonly unknown[] | undefined) => (values ? toSessionCredential(values) : null)
+  /** The session of `secretHash` at its slots; else (written before slots, or its slots taken) by the index. */
+  const readSlottedOrIndexed = (secretHash: string, [first, last]: [number, number]) => {
+    const atSlot = readBySlots([first, last, secretHash])
+    const orIndex = (values: readonly unknown[] | undefined) => values ?? readBySecretHash([secretHash])
+    return atSlot instanceof Promise ? atSlot.then(orIndex) : orIndex(atSlot)
+  }
 
   const findUserById = async (id: number) => {
     const row = await db.selectFrom('users').selectAll().where('id', '=', givenId(id)).executeTakeFirst()
@@ -145,21 +154,21 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     },
 
     async insertSession(session) {
-      await db.insertInto('sessions').values(toSessionRow(session)).execute()
+      const row = toSessionRow(session)
+      await (slotted ? insertAtSlot(db, row) : db.insertInto('sessions').values(row)).execute()
     },
 
     async insertSessions(sessions) {
       if (sessions.length === 0) return 0
       const rows = sessions.map(toSessionRow)
-      await db.transaction().execute(async (trx) => {
-        await insertChunked(trx, rows, (chunk) => trx.insertInto('sessions').values(chunk))
-      })
+      await db.transaction().execute((trx) => insertSessionRows(trx, rows, slotted))
       return sessions.length
     },
 
     findCredentialBySecretHash(secretHash) {
       // SQLite's reader answers synchronously; keeping it so spares every cache miss a promise.
-      const values = readBySecretHash([secretHash])
+      const range = slotted ? slotRange(secretHash) : null
+      const values = range ? readSlottedOrIndexed(secretHash, range) : readBySecretHash([secretHash])
       return values instanceof Promise ? values.then(credentialOf) : credentialOf(values)
     },
 
@@ -199,7 +208,8 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     async replaceSessionSecret(id, secretHash) {
       const result = await db
         .updateTable('sessions')
-        .set({ secret_hash: secretHash })
+        // `rowid` is no column of the schema's types; on SQLite the session moves to its new slots.
+        .set(slotted ? ({ secret_hash: secretHash, rowid: slotFor(secretHash) } as { secret_hash: string }) : { secret_hash: secretHash })
         .where('id', '=', id)
         .where('revoked_at', 'is', null)
         .executeTakeFirst()

@@ -152,7 +152,7 @@ if (serverUrl === null) {
       const url = await freshDatabase()
       const db = openPostgres(url)
       expect(await migrateToLatest(db)).toEqual({
-        applied: ['0001-users', '0002-sessions', '0003-settings', '0004-refresh-tokens', '0005-one-time-tokens', '0006-audit-log', '0007-social-identities', '0008-django-import'],
+        applied: ['0001-users', '0002-sessions', '0003-settings', '0004-refresh-tokens', '0005-one-time-tokens', '0006-audit-log', '0007-social-identities', '0008-django-import', '0009-session-slots'],
       })
       expect(await migrateToLatest(db)).toEqual({ applied: [] })
       await db.destroy()

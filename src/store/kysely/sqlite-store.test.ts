@@ -66,7 +66,7 @@ describe('SQLite engine', () => {
     const path = join(tempFolder(), 'tessera.db')
     const db = openSqlite(path)
     expect(await migrateToLatest(db)).toEqual({
-      applied: ['0001-users', '0002-sessions', '0003-settings', '0004-refresh-tokens', '0005-one-time-tokens', '0006-audit-log', '0007-social-identities', '0008-django-import'],
+      applied: ['0001-users', '0002-sessions', '0003-settings', '0004-refresh-tokens', '0005-one-time-tokens', '0006-audit-log', '0007-social-identities', '0008-django-import', '0009-session-slots'],
     })
     expect(await migrateToLatest(db)).toEqual({ applied: [] })
     await db.destroy()
@@ -91,7 +91,7 @@ describe('SQLite engine', () => {
     const { error } = await new Migrator({ db, provider: migrationProvider }).migrateTo('0003-settings')
     expect(error).toBeUndefined()
     await createKyselyStore(db).putSettingIfAbsent('cookie.secret', 'kept')
-    expect(await migrateToLatest(db)).toEqual({ applied: ['0004-refresh-tokens', '0005-one-time-tokens', '0006-audit-log', '0007-social-identities', '0008-django-import'] })
+    expect(await migrateToLatest(db)).toEqual({ applied: ['0004-refresh-tokens', '0005-one-time-tokens', '0006-audit-log', '0007-social-identities', '0008-django-import', '0009-session-slots'] })
     const store = createKyselyStore(db)
     expect(await store.getSetting('cookie.secret')).toBe('kept')
     expect(await store.deleteExpiredOneTimeTokens(new Date())).toBe(0)

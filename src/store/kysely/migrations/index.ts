@@ -7,6 +7,7 @@ import * as oneTimeTokens from './0005-one-time-tokens.js'
 import * as auditLog from './0006-audit-log.js'
 import * as socialIdentities from './0007-social-identities.js'
 import * as djangoImport from './0008-django-import.js'
+import * as sessionSlots from './0009-session-slots.js'
 
 /**
  * Every migration in the order it runs; an in-code map survives bundling, where a folder scan
@@ -21,6 +22,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0006-audit-log': auditLog,
   '0007-social-identities': socialIdentities,
   '0008-django-import': djangoImport,
+  '0009-session-slots': sessionSlots,
 })
 
 /** The provider Kysely's `Migrator` reads Tessera's migrations from. */
