@@ -1,4 +1,4 @@
-import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely'
+import { CompiledQuery, sql, type Compilable, type Kysely, type Selectable, type Transaction } from 'kysely'
 import { rankFirst } from '../rank-first.js'
 import type { Store, UniqueConflict, UserWriteResult } from '../store.js'
 import { insertChunked, MAX_ROWS_PER_STATEMENT, runsBy } from './insert-chunked.js'
@@ -16,6 +16,7 @@ import {
   toUserPatchRow,
   toUserRow,
   type Database,
+  type UsersTable,
 } from './schema.js'
 import { atSlotsCondition, insertAtSlot, insertSessionRows, slotFor, slotRange, usesSessionSlots } from './session-slots.js'
 
@@ -75,10 +76,28 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     return atSlot instanceof Promise ? atSlot.then(orIndex) : orIndex(atSlot)
   }
 
-  const findUserById = async (id: number) => {
-    const row = await db.selectFrom('users').selectAll().where('id', '=', givenId(id)).executeTakeFirst()
-    return row ? toUser(row) : null
+  /**
+   * A query a login or a token refresh runs every time, compiled here once: building and compiling
+   * a Kysely query costs more main-thread time than SQLite takes to answer it, and a login's
+   * main-thread time is taken from the argon2 threads beside it.
+   */
+  const compiledOnce = <Row>(query: Compilable<Row>) => {
+    const { sql: text } = query.compile()
+    return async (...parameters: unknown[]): Promise<Row[]> => (await db.executeQuery<Row>(CompiledQuery.raw(text, parameters))).rows
   }
+  const usersWhere = (column: 'id' | 'email_key' | 'username_key') =>
+    compiledOnce(db.selectFrom('users').selectAll().where(column, '=', column === 'id' ? givenId(0) : ''))
+  const [userById, userByEmailKey, userByUsernameKey] = [usersWhere('id'), usersWhere('email_key'), usersWhere('username_key')]
+  const userOf = (rows: Selectable<UsersTable>[]) => (rows[0] ? toUser(rows[0]) : null)
+  const liveSessionCount = compiledOnce(
+    db
+      .selectFrom('sessions')
+      .select((eb) => eb.fn.countAll().as('live'))
+      .where('user_id', '=', 0)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', 0),
+  )
+  const findUserById = async (id: number) => userOf(await userById(id))
 
   return {
     async insertUser(user) {
@@ -117,13 +136,11 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     findUserById,
 
     async findUserByEmailKey(emailKey) {
-      const row = await db.selectFrom('users').selectAll().where('email_key', '=', emailKey).executeTakeFirst()
-      return row ? toUser(row) : null
+      return userOf(await userByEmailKey(emailKey))
     },
 
     async findUserByUsernameKey(usernameKey) {
-      const row = await db.selectFrom('users').selectAll().where('username_key', '=', usernameKey).executeTakeFirst()
-      return row ? toUser(row) : null
+      return userOf(await userByUsernameKey(usernameKey))
     },
 
     async updateUser(id, patch) {
@@ -253,14 +270,8 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       if (!Number.isInteger(keep) || keep < 0) throw new RangeError('tessera: keep must be an integer ≥ 0')
       // Every login asks; almost every answer is "nothing to do", which a count over the user's
       // index rows tells without a transaction or a row per session.
-      const { live: count } = await db
-        .selectFrom('sessions')
-        .select((eb) => eb.fn.countAll().as('live'))
-        .where('user_id', '=', userId)
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', now.getTime())
-        .executeTakeFirstOrThrow()
-      if (Number(count) <= keep) return []
+      const [counted] = await liveSessionCount(userId, now.getTime())
+      if (Number(counted?.live ?? 0) <= keep) return []
       // Portable: SQLite cannot OFFSET without LIMIT and PostgreSQL has no LIMIT -1, so the few
       // ids of one user are ranked here, inside the transaction that revokes them.
       return db.transaction().execute(async (trx) => {
