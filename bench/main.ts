@@ -137,9 +137,9 @@ const rounds = Math.floor(positive('rounds', args.rounds ?? (args.quick ? '3' : 
 const roundSeconds = Math.max(1, Math.ceil(seconds / rounds))
 const http = (spec: Omit<LoadSpec, 'seconds'>): Runner => (s) => runLoad(tool, { ...spec, seconds: s })
 /** The sides of one or more ratios, in alternating rounds (rounds.ts); each side joins the table of runs. */
-const sides = async (labels: string[], runners: Runner[]): Promise<LoadResult[]> => {
-  log(`${labels.join('  vs  ')}: ${warmup} s warm-up each, then ${rounds} alternating rounds of ${roundSeconds} s`)
-  const results = await alternateAll(runners, { rounds, roundSeconds, warmupSeconds: warmup })
+const sides = async (labels: string[], runners: Runner[], timing = { roundSeconds, warmupSeconds: warmup }): Promise<LoadResult[]> => {
+  log(`${labels.join('  vs  ')}: ${timing.warmupSeconds} s warm-up each, then ${rounds} alternating rounds of ${timing.roundSeconds} s`)
+  const results = await alternateAll(runners, { rounds, ...timing })
   results.forEach((result, side) => {
     const label = labels[side]!
     runs.push({ label, result })
@@ -147,8 +147,8 @@ const sides = async (labels: string[], runners: Runner[]): Promise<LoadResult[]>
   })
   return results
 }
-const pair = async (labels: [string, string], a: Runner, b: Runner): Promise<[LoadResult, LoadResult]> => {
-  const [x, y] = await sides(labels, [a, b])
+const pair = async (labels: [string, string], a: Runner, b: Runner, timing?: Parameters<typeof sides>[2]): Promise<[LoadResult, LoadResult]> => {
+  const [x, y] = await sides(labels, [a, b], timing)
   return [x!, y!]
 }
 const MAP_LABEL = 'plain Fastify + Map'
@@ -198,10 +198,16 @@ const [jwtOpen, jwtPrivate, jwtMap] = (await sides(
   ],
 )) as [LoadResult, LoadResult, LoadResult]
 // 2. Logins against raw argon2id in its own process (the server idles meanwhile), as many in flight.
+// Both sides finish in waves of `loginConnections` hashes (~0.2 s each on two cores), so a round
+// of a few seconds counts a whole wave more or less (±8 % at 2 s): login rounds are twice as long.
+// The server has run the GET routes hot, not the login's: its warm-up is three times as long, so
+// the figure is the steady state of a server in use, as the raw side's is.
+const loginTiming = { roundSeconds: roundSeconds * 2, warmupSeconds: warmup * 3 }
 const [logins, argon2] = await pair(
   [`warm server · POST /auth/login (${short(count)} users)`, `raw argon2id, own process (${loginConnections} in flight)`],
   http({ url: warm.url, path: '/auth/login', login: { users: count, password: BENCH_PASSWORD }, connections: loginConnections }),
   (s) => runArgon2Raw(loginConnections, s),
+  loginTiming,
 )
 const warmMemory = memoryOf(warm.pid)
 await warm.stop()
@@ -247,7 +253,7 @@ const missed = printReport(
     `Tessera bench · ${count.toLocaleString('en-US')} users, ${count.toLocaleString('en-US')} tokens (SQLite${seeded.reused ? ', reused' : ', seeded now'})` +
       ` · node ${process.version} · ${availableParallelism()} CPUs`,
     `load: ${tool} ${version}, ${tool === 'wrk' ? '-t1 ' : ''}-c${connections} for GETs, -c${loginConnections} for logins` +
-      ` · each side ${rounds} × ${roundSeconds} s after ${warmup} s warm-up`,
+      ` · each side ${rounds} × ${roundSeconds} s after ${warmup} s warm-up (logins ${rounds} × ${loginTiming.roundSeconds} s after ${loginTiming.warmupSeconds} s)`,
     ...(args.quick ? ['--quick: a smoke run; nothing is enforced'] : []),
   ],
   figures,
