@@ -5,7 +5,9 @@
  *
  * - `GET /bench/open`: no authentication, answers `{"ok":true}`;
  * - `GET /bench/private`: `config: { auth: isAuthenticated }`, answers `{"ok":true}`;
- * - `GET /bench/map`: the baseline, plain Fastify checking the token in a Map (BENCH_MAP_FROM).
+ * - `GET /bench/map`: the baseline, plain Fastify checking the token in a Map (BENCH_MAP_FROM);
+ * - `POST /bench/argon2`: the logins' baseline, plain Fastify verifying a login body's password
+ *   against one argon2id hash of BENCH_LOGIN_PASSWORD.
  *
  * Fastify's logger is off, as in DESIGN.md's reference numbers: a request log costs both routes
  * alike and would only flatter the ratio. Prints one JSON line `{"url":…,"pid":…}` when it listens;
@@ -13,13 +15,15 @@
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { loadEnv, loadGuards, loadServer, loadTokens } from './dist.js'
+import { hash, verify } from '@node-rs/argon2'
+import { loadEnv, loadGuards, loadPasswords, loadServer, loadTokens } from './dist.js'
 
-const [{ loadConfig }, { buildServer }, { isAuthenticated }, { hashSecret }] = await Promise.all([
+const [{ loadConfig }, { buildServer }, { isAuthenticated }, { hashSecret }, { ARGON2_PARAMS }] = await Promise.all([
   loadEnv(),
   loadServer(),
   loadGuards(),
   loadTokens(),
+  loadPasswords(),
 ])
 
 const config = loadConfig(process.env)
@@ -42,6 +46,16 @@ const mapCheck = (request: FastifyRequest, response: FastifyReply, done: HookHan
   void response.code(401).send({ ok: false })
 }
 server.app.get('/bench/map', { schema: okSchema, onRequest: mapCheck }, async () => reply)
+
+// The physical limit of a login: plain Fastify taking the same JSON body and checking its password
+// against one argon2id hash at the server's parameters (no user lookup, session, audit or store).
+const benchHash = process.env.BENCH_LOGIN_PASSWORD ? await hash(process.env.BENCH_LOGIN_PASSWORD, ARGON2_PARAMS) : undefined
+server.app.post('/bench/argon2', { schema: okSchema }, async (request) => {
+  const { password } = (request.body ?? {}) as { password?: unknown }
+  // Not 2xx when the password is wrong, so the load tool counts a failure as it would for a login.
+  if (benchHash === undefined || typeof password !== 'string' || !(await verify(benchHash, password))) throw new Error('bench: wrong password')
+  return reply
+})
 
 // With BENCH_JWT_FROM/BENCH_JWT_TO, mint an access JWT for the session of each opaque token in the
 // first file (the server's own keys sign them) and write them to the second, one per line.
