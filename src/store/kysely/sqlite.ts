@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely'
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer.js'
 import type { KyselyStoreOptions } from './kysely-store.js'
 import type { Database } from './schema.js'
 
@@ -24,7 +25,8 @@ export function openSqlite(path: string): Kysely<Database> {
 
 /**
  * Opens `path` like `openSqlite`, plus a read-only second connection on which the store's hot
- * path runs cached statements (none for `':memory:'`); `db.destroy()` closes both.
+ * path runs cached statements, and a worker thread that checkpoints the WAL off the event loop
+ * (neither for `':memory:'`); `db.destroy()` closes them all.
  */
 export function openSqliteEngine(path: string): SqliteEngine {
   return open(path, true)
@@ -36,13 +38,22 @@ function open(path: string, withReader: boolean): SqliteEngine {
   const writer = configure(new BetterSqlite3(path))
   // An in-memory database exists only on its own connection, so it gets no reader.
   let reader: BetterSqlite3.Database | undefined
+  let checkpointer: Checkpointer | undefined
   try {
-    if (withReader && !inMemory) reader = configure(new BetterSqlite3(path, { readonly: true }))
+    if (withReader && !inMemory) {
+      reader = configure(new BetterSqlite3(path, { readonly: true }))
+      checkpointer = startCheckpointer(path)
+      writer.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`)
+    }
   } catch (error) {
+    reader?.close()
     writer.close()
     throw error
   }
-  const database = withStatementCache(writer, () => reader?.close())
+  const database = withStatementCache(writer, () => {
+    checkpointer?.stop()
+    reader?.close()
+  })
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
   return { db, storeOptions: reader ? { prepareRead: preparedOn(reader) } : {} }
 }
