@@ -272,6 +272,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const many = Array.from({ length: 1000 }, () => ({ id: first.id, lastUsedAt: at(9000), expiresAt: at(42 * DAY) }))
         await store.touchSessions(many)
         expect((await store.findSessionById(first.id))?.lastUsedAt).toEqual(at(9000))
+        // A session touched twice in one batch keeps the later touch, as if written one by one.
+        await store.touchSessions([
+          { id: second.id, lastUsedAt: at(9500), expiresAt: at(43 * DAY) },
+          { id: second.id, lastUsedAt: at(9400), expiresAt: at(44 * DAY) },
+        ])
+        expect(await store.findSessionById(second.id)).toMatchObject({ lastUsedAt: at(9400), expiresAt: at(44 * DAY) })
       })
 
       it('replaceSessionSecret() swaps the hash of a live session; false when revoked or gone', async () => {
