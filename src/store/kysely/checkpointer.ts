@@ -10,24 +10,40 @@ const CHECKPOINT_INTERVAL_MS = 1000
  */
 export const BACKSTOP_AUTOCHECKPOINT_PAGES = 10_000
 
+/** How long `stop()` waits for the worker to close its connection (it may be mid-checkpoint). */
+const STOP_WAIT_MS = 5000
+
 /**
  * The worker's code, evaluated as CommonJS: it opens its own connection to the file and runs a
- * PASSIVE checkpoint each interval (which never waits for, nor blocks, the writer or the readers),
- * then a last one and closes when told to stop.
+ * PASSIVE checkpoint each interval (which never waits for, nor blocks, the writer or the readers);
+ * told to stop, it closes the connection and says so through the shared `closed` flag.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
-const Database = require(workerData.driver)
-const db = new Database(workerData.path, { fileMustExist: true })
-db.pragma('busy_timeout = 1000')
-const checkpoint = () => { try { db.pragma('wal_checkpoint(PASSIVE)') } catch {} }
+const closed = new Int32Array(workerData.closed)
+let db
+try {
+  db = new (require(workerData.driver))(workerData.path, { fileMustExist: true })
+  db.pragma('busy_timeout = 1000')
+} catch {}
+const checkpoint = () => { try { db?.pragma('wal_checkpoint(PASSIVE)') } catch {} }
 const timer = setInterval(checkpoint, workerData.intervalMs)
-parentPort.once('message', () => { clearInterval(timer); checkpoint(); db.close(); parentPort.close() })
+parentPort.once('message', () => {
+  clearInterval(timer)
+  try { db?.close() } catch {}
+  Atomics.store(closed, 0, 1)
+  Atomics.notify(closed, 0)
+  parentPort.close()
+})
 `
 
 /** A running background checkpointer. */
 export interface Checkpointer {
-  /** Asks it to checkpoint once more and close its connection; it exits on its own. */
+  /**
+   * Stops it, returning once its connection is closed: the caller's own connections then close
+   * last, so the final checkpoint and the WAL's removal happen as without a checkpointer, and
+   * nothing touches the files afterwards.
+   */
   stop(): void
 }
 
@@ -39,9 +55,19 @@ export interface Checkpointer {
  */
 export function startCheckpointer(path: string): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3')
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs: CHECKPOINT_INTERVAL_MS } })
+  const closed = new SharedArrayBuffer(4)
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, closed, intervalMs: CHECKPOINT_INTERVAL_MS } })
+  let exited = false
   // Never what keeps the process alive, and never fatal: the writer's backstop still checkpoints.
   worker.unref()
   worker.on('error', () => {})
-  return { stop: () => worker.postMessage('stop') }
+  worker.on('exit', () => (exited = true))
+  return {
+    stop() {
+      if (exited) return
+      worker.postMessage('stop')
+      // Closing is rare and the worker's close takes milliseconds; blocking for it keeps close() synchronous.
+      Atomics.wait(new Int32Array(closed), 0, 0, STOP_WAIT_MS)
+    },
+  }
 }
