@@ -62,10 +62,17 @@ export async function makeServer(env: TestEnv = {}, options: { memory?: boolean;
 
 let counter = 0
 
-/** A fresh, valid account: unique e-mail and username, and a password every validator accepts. */
+/** `n` in letters (a = 0, base 26), so usernames carry no digits for a numeric password to resemble. */
+const letters = (n: number): string => (n < 26 ? '' : letters(Math.floor(n / 26))) + String.fromCharCode(97 + (n % 26))
+
+/**
+ * A fresh, valid account: unique e-mail and username, and a password every validator accepts.
+ * The username holds no digits: with the process id in digits, a test checking the messages for
+ * a password like "12345678" also got "too similar to the username" when the pid resembled it.
+ */
 export function newAccount(prefix = 'user'): { email: string; username: string; password: string } {
   counter += 1
-  const id = `${prefix}${process.pid}n${counter}`
+  const id = `${prefix}${letters(process.pid)}x${letters(counter)}`
   return { email: `${id}@example.com`, username: id, password: 'correct horse battery staple 42' }
 }
 
