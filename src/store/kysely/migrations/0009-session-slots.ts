@@ -12,8 +12,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   const base = slotBaseSql('secret_hash')
   const misplaced = sql.raw(`NOT (rowid BETWEEN ${base} AND ${base} + ${SESSION_SLOTS - 1})`)
   const { rows: [cache] } = await sql<{ cache_size: number }>`PRAGMA cache_size`.execute(db)
-  // Every row moves to a random place in four B-trees; a bigger page cache for the while halves
-  // the time (about 25 s a million sessions), and is given back afterwards.
+  // Every row moves to a random place in the table and in each of its indexes; a bigger page cache
+  // for the while halves the time (about 25 s a million sessions), and is given back afterwards.
   await sql`PRAGMA cache_size = -65536`.execute(db)
   try {
     for (let slot = 0; slot < SESSION_SLOTS; slot++) {
