@@ -10,11 +10,12 @@ import type { TesseraError } from '../core/errors.js'
 import './types.js'
 
 /**
- * One error per way a credential fails, made once: a refusal is answered by `sendError` (never
- * thrown), and an Error's stack capture cost ~15 µs, more than accepting a valid token, which
- * made every request with a bad token the dearer kind.
+ * One error per way a credential fails (or is missing), made once: a refusal is answered by
+ * `sendError` (never thrown), and an Error's stack capture cost ~15 µs, more than accepting a
+ * valid token, which made every request with a bad token the dearer kind.
  */
-const REFUSALS: Readonly<Record<CredentialFailure, TesseraError>> = Object.freeze({
+const REFUSALS: Readonly<Record<CredentialFailure | 'not_authenticated', TesseraError>> = Object.freeze({
+  not_authenticated: credentialError('not_authenticated'),
   no_credentials: credentialError('no_credentials'),
   contains_spaces: credentialError('contains_spaces'),
   invalid_characters: credentialError('invalid_characters'),
@@ -80,7 +81,7 @@ async function tessera(app: FastifyInstance, options: TesseraPluginOptions): Pro
     if (!simplejwtBearer) return REFUSALS[failure]
     const header = request.headers.authorization?.trim() ?? ''
     const keyword = header.split(/\s/, 1)[0]!.toLowerCase()
-    return keyword === 'bearer' ? simplejwtBearerError(failure, header.slice(keyword.length).trim() || null) : credentialError(failure)
+    return keyword === 'bearer' ? simplejwtBearerError(failure, header.slice(keyword.length).trim() || null) : REFUSALS[failure]
   }
 
   /** Applies the credential's answer and the route's guard; replies 401/403 itself when refused. */
@@ -97,7 +98,7 @@ async function tessera(app: FastifyInstance, options: TesseraPluginOptions): Pro
     }
     if (guard(request)) return done()
     // DRF's rule: refuse an anonymous caller with 401 and a challenge, a known one with 403.
-    sendError(reply, face, request.principal ? permissionDenied() : credentialError('not_authenticated'))
+    sendError(reply, face, request.principal ? permissionDenied() : REFUSALS.not_authenticated)
   }
 
   // A callback hook, not an async one: a cached credential is decided without a promise. One per
