@@ -9,20 +9,6 @@ import type { CredentialFailure, Face } from './types.js'
 import type { TesseraError } from '../core/errors.js'
 import './types.js'
 
-/**
- * One error per way a credential fails (or is missing), made once: a refusal is answered by
- * `sendError` (never thrown), and an Error's stack capture cost ~15 µs, more than accepting a
- * valid token, which made every request with a bad token the dearer kind.
- */
-const REFUSALS: Readonly<Record<CredentialFailure | 'not_authenticated', TesseraError>> = Object.freeze({
-  not_authenticated: credentialError('not_authenticated'),
-  no_credentials: credentialError('no_credentials'),
-  contains_spaces: credentialError('contains_spaces'),
-  invalid_characters: credentialError('invalid_characters'),
-  invalid_token: credentialError('invalid_token'),
-  user_inactive: credentialError('user_inactive'),
-})
-
 /** Checks a credential taken from a header; the opaque-token check of the core by default. */
 export type CredentialValidator = (credential: string) => Promise<CredentialCheck>
 
@@ -78,10 +64,10 @@ async function tessera(app: FastifyInstance, options: TesseraPluginOptions): Pro
 
   /** The error for a refused credential: DRF's words, or Simple JWT's for a Bearer one where the route asks (only refusals pay for the look). */
   const refusal = (request: FastifyRequest, failure: CredentialFailure, simplejwtBearer: boolean): TesseraError => {
-    if (!simplejwtBearer) return REFUSALS[failure]
+    if (!simplejwtBearer) return credentialError(failure)
     const header = request.headers.authorization?.trim() ?? ''
     const keyword = header.split(/\s/, 1)[0]!.toLowerCase()
-    return keyword === 'bearer' ? simplejwtBearerError(failure, header.slice(keyword.length).trim() || null) : REFUSALS[failure]
+    return keyword === 'bearer' ? simplejwtBearerError(failure, header.slice(keyword.length).trim() || null) : credentialError(failure)
   }
 
   /** Applies the credential's answer and the route's guard; replies 401/403 itself when refused. */
@@ -98,7 +84,7 @@ async function tessera(app: FastifyInstance, options: TesseraPluginOptions): Pro
     }
     if (guard(request)) return done()
     // DRF's rule: refuse an anonymous caller with 401 and a challenge, a known one with 403.
-    sendError(reply, face, request.principal ? permissionDenied() : REFUSALS.not_authenticated)
+    sendError(reply, face, request.principal ? permissionDenied() : credentialError('not_authenticated'))
   }
 
   // A callback hook, not an async one: a cached credential is decided without a promise. One per
