@@ -18,7 +18,7 @@ import {
   type Database,
   type UsersTable,
 } from './schema.js'
-import { atSlotsCondition, insertAtSlot, insertSessionRows, slotFor, slotRange, usesSessionSlots } from './session-slots.js'
+import { atSlotsCondition, insertSessionRow, insertSessionRows, secretHashChange, SESSION_SLOTS, slotBase, usesSessionSlots } from './session-slots.js'
 
 /**
  * A prepared SELECT: the first row's values in the order the query selects them, or undefined
@@ -69,11 +69,11 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     .where('id', '=', '')
     .compile().sql
   const credentialOf = (values: readonly unknown[] | undefined) => (values ? toSessionCredential(values) : null)
-  /** The session of `secretHash` at its slots; else (written before slots, or its slots taken) by the index. */
-  const readSlottedOrIndexed = (secretHash: string, [first, last]: [number, number]) => {
-    const atSlot = readBySlots([first, last, secretHash])
-    const orIndex = (values: readonly unknown[] | undefined) => values ?? readBySecretHash([secretHash])
-    return atSlot instanceof Promise ? atSlot.then(orIndex) : orIndex(atSlot)
+  /** The session of `secretHash` at the slots from `base`; else (written before slots, or its slots taken) by the index. */
+  const readAtSlots = (base: number, secretHash: string) => {
+    const atSlot = readBySlots([base, base + SESSION_SLOTS - 1, secretHash])
+    if (atSlot instanceof Promise) return atSlot.then((values) => values ?? readBySecretHash([secretHash]))
+    return atSlot ?? readBySecretHash([secretHash])
   }
 
   /**
@@ -171,8 +171,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     },
 
     async insertSession(session) {
-      const row = toSessionRow(session)
-      await (slotted ? insertAtSlot(db, row) : db.insertInto('sessions').values(row)).execute()
+      await insertSessionRow(db, toSessionRow(session), slotted).execute()
     },
 
     async insertSessions(sessions) {
@@ -184,8 +183,8 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
 
     findCredentialBySecretHash(secretHash) {
       // SQLite's reader answers synchronously; keeping it so spares every cache miss a promise.
-      const range = slotted ? slotRange(secretHash) : null
-      const values = range ? readSlottedOrIndexed(secretHash, range) : readBySecretHash([secretHash])
+      const base = slotted ? slotBase(secretHash) : null
+      const values = base === null ? readBySecretHash([secretHash]) : readAtSlots(base, secretHash)
       return values instanceof Promise ? values.then(credentialOf) : credentialOf(values)
     },
 
@@ -225,8 +224,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     async replaceSessionSecret(id, secretHash) {
       const result = await db
         .updateTable('sessions')
-        // `rowid` is no column of the schema's types; on SQLite the session moves to its new slots.
-        .set(slotted ? ({ secret_hash: secretHash, rowid: slotFor(secretHash) } as { secret_hash: string }) : { secret_hash: secretHash })
+        .set(secretHashChange(secretHash, slotted))
         .where('id', '=', id)
         .where('revoked_at', 'is', null)
         .executeTakeFirst()

@@ -45,9 +45,9 @@ function freeSlot(base: number): RawBuilder<number | null> {
     where slot not in (select rowid from sessions where rowid between ${base} and ${base + SESSION_SLOTS - 1}))`
 }
 
-/** The INSERT of one session row at its lowest free slot. */
-export function insertAtSlot(db: Kysely<Database>, row: Insertable<SessionsTable>) {
-  const base = slotBase(row.secret_hash)
+/** The INSERT of one session row, at its lowest free slot when `slotted`. */
+export function insertSessionRow(db: Kysely<Database>, row: Insertable<SessionsTable>, slotted: boolean) {
+  const base = slotted ? slotBase(row.secret_hash) : null
   // `rowid` is no column of the schema's types; SQLite takes it as the row's key.
   const values = base === null ? row : ({ ...row, rowid: freeSlot(base) } as Insertable<SessionsTable>)
   return db.insertInto('sessions').values(values)
@@ -67,28 +67,27 @@ export async function insertSessionRows(trx: Transaction<Database>, rows: Insert
     atFirstSlot,
     (chunk) => trx.insertInto('sessions').values(chunk),
     async (chunk) => {
-      for (const row of chunk) await insertAtSlot(trx, row).execute()
+      for (const row of chunk) await insertSessionRow(trx, row, true).execute()
     },
   )
 }
 
-/** The new rowid of a session whose secret becomes `secretHash`: a free slot of the new hash, else where it is. */
-export function slotFor(secretHash: string): RawBuilder<number> {
-  const base = slotBase(secretHash)
-  return base === null ? sql<number>`rowid` : sql<number>`coalesce(${freeSlot(base)}, rowid)`
+/**
+ * The columns an UPDATE sets when a session's secret becomes `secretHash`: when `slotted`, also
+ * its rowid, to a free slot of the new hash (else it stays where it is, found by the index).
+ */
+export function secretHashChange(secretHash: string, slotted: boolean): { secret_hash: string } {
+  const base = slotted ? slotBase(secretHash) : null
+  if (base === null) return { secret_hash: secretHash }
+  // `rowid` is no column of the schema's types; SQLite takes it as the row's key.
+  return { secret_hash: secretHash, rowid: sql<number>`coalesce(${freeSlot(base)}, rowid)` } as { secret_hash: string }
 }
 
 /**
- * The condition "the row sits at a slot of its hash and holds it", with placeholders for
- * `slotRange(hash)` and then the hash. The unary `+` keeps SQLite's planner off the
+ * The condition "the row sits at a slot of its hash and holds it", with placeholders for `base`,
+ * `base + SESSION_SLOTS - 1` and then the hash. The unary `+` keeps SQLite's planner off the
  * `secret_hash` index, which it would otherwise prefer for the equality.
  */
 export function atSlotsCondition() {
   return sql<boolean>`sessions.rowid between ${0} and ${0} and +sessions.secret_hash = ${''}`
-}
-
-/** The two parameters of `atSlotsCondition` for `secretHash`, or null when it has no slots. */
-export function slotRange(secretHash: string): [number, number] | null {
-  const base = slotBase(secretHash)
-  return base === null ? null : [base, base + SESSION_SLOTS - 1]
 }
