@@ -38,7 +38,7 @@ const GROUPS: Array<[string, (f: CallFrame) => boolean]> = [
   ['gc', (f) => f.functionName === '(garbage collector)'],
   ['hashing (sha256, timingSafeEqual)', (f) => /internal\/crypto|\bhash\b|timingSafeEqual|hashSecret|constantTimeEqual/.test(`${f.url} ${f.functionName}`) && !/jose/.test(f.url)],
   ['jose (JWT verify)', (f) => /node_modules\/jose\//.test(f.url)],
-  ['principal cache (lru-cache, src/cache)', (f) => /node_modules\/lru-cache\/|\/cache\//.test(f.url)],
+  ['principal cache (src/cache, second-chance-map)', (f) => /\/cache\/|second-chance-map/.test(f.url)],
   ['header parsing (authenticators)', (f) => /http\/authenticators\.js/.test(f.url)],
   ['tessera plugin hook (src/http/plugin)', (f) => /http\/plugin\.js/.test(f.url)],
   ['tessera core (sessions, access-tokens, tessera)', (f) => /\/core\//.test(f.url)],

@@ -60,8 +60,9 @@ describe('createLruPrincipalCache()', () => {
 
   it('returns what was set, and nothing for an unknown hash', () => {
     const cache = createLruPrincipalCache(10)
-    put(cache, 'h1', 's1', 1)
-    expect(cache.get('h1')).toEqual(entry('s1', 1))
+    const stored = entry('s1', 1)
+    cache.set('h1', stored, cache.generation())
+    expect(cache.get('h1')).toBe(stored)
     expect(cache.get('h2')).toBeUndefined()
   })
 

@@ -1,14 +1,12 @@
-import { LRUCache } from 'lru-cache'
 import type { CachedSession, PrincipalCache } from '../core/principal.js'
+import { SecondChanceMap } from '../core/second-chance-map.js'
 
 /**
- * The in-process principal cache: an LRU keyed by secret hash, with indexes by session and by
- * user so that a revocation or a user change evicts exactly the entries it concerns.
+ * The in-process principal cache: keyed by secret hash, evicting about the least recently used
+ * (second chance, so a hit costs one lookup), with indexes by session and by user so that a
+ * revocation or a user change evicts exactly the entries it concerns.
  */
 export function createLruPrincipalCache(maxEntries: number): PrincipalCache {
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-    throw new RangeError('tessera: cache size must be a positive integer')
-  }
   // A session may sit under several keys: its opaque token's hash, and its id for JWTs naming it.
   const bySession = new Map<string, Set<string>>()
   const byUser = new Map<number, Set<string>>()
@@ -22,14 +20,19 @@ export function createLruPrincipalCache(maxEntries: number): PrincipalCache {
     hashes?.delete(secretHash)
     if (hashes?.size === 0) byUser.delete(entry.user.id)
   }
-  const lru = new LRUCache<string, CachedSession>({ max: maxEntries, dispose: (entry, key) => unindex(key, entry) })
+  const entries = new SecondChanceMap<string, CachedSession>(maxEntries, (entry, key) => unindex(key, entry))
+  const drop = (key: string): void => {
+    const entry = entries.delete(key)
+    if (entry) unindex(key, entry)
+  }
 
   return {
-    get: (secretHash) => lru.get(secretHash),
+    get: (secretHash) => entries.get(secretHash),
     generation: () => generation,
     set(secretHash, entry, generationAtRead) {
       if (generationAtRead !== generation) return
-      lru.set(secretHash, entry)
+      const replaced = entries.set(secretHash, entry)
+      if (replaced) unindex(secretHash, replaced)
       let keys = bySession.get(entry.sessionId)
       if (!keys) bySession.set(entry.sessionId, (keys = new Set()))
       keys.add(secretHash)
@@ -39,15 +42,15 @@ export function createLruPrincipalCache(maxEntries: number): PrincipalCache {
     },
     deleteSession(sessionId) {
       generation++
-      for (const key of [...(bySession.get(sessionId) ?? [])]) lru.delete(key)
+      for (const key of [...(bySession.get(sessionId) ?? [])]) drop(key)
     },
     deleteUser(userId) {
       generation++
-      for (const key of [...(byUser.get(userId) ?? [])]) lru.delete(key)
+      for (const key of [...(byUser.get(userId) ?? [])]) drop(key)
     },
     clear() {
       generation++
-      lru.clear()
+      entries.clear()
       bySession.clear()
       byUser.clear()
     },

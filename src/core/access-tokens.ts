@@ -1,10 +1,10 @@
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose'
-import { LRUCache } from 'lru-cache'
 import type { UserRecord } from '../store/store.js'
 import type { CoreContext } from './context.js'
 import type { JwtKeyring } from './jwt-keys.js'
 import type { CredentialCheck } from './principal.js'
 import { nowMs } from './clock.js'
+import { SecondChanceMap, type Referenced } from './second-chance-map.js'
 import { sessionCacheKey, validateSessionById } from './sessions.js'
 
 /** An access JWT just signed. */
@@ -14,16 +14,16 @@ export interface IssuedAccessToken {
 }
 
 /** The claims this server relies on, once a signature has been checked. */
-interface VerifiedClaims {
+interface VerifiedClaims extends Referenced {
   userId: number
   sessionId: string
   /** `exp`, in epoch ms. */
   expiresAt: number
   /** The session's principal-cache key, made once per token rather than per request. */
   sessionKey: string
-  /** The last session answer this token narrowed, and the narrowed answer: reused while the session's stays the same. */
-  narrowedFrom?: CredentialCheck
-  narrowed?: CredentialCheck
+  /** The last session answer this token was checked against, and the token's answer from it: reused while the session's stays the same. */
+  decidedFrom?: CredentialCheck
+  decided?: CredentialCheck
 }
 
 const INVALID: CredentialCheck = { ok: false, reason: 'invalid_token' }
@@ -40,7 +40,7 @@ export function looksLikeJwt(credential: string): boolean {
  * every request (through the principal cache), so revocation is immediate.
  */
 export class AccessTokens {
-  readonly #verified: LRUCache<string, VerifiedClaims>
+  readonly #verified: SecondChanceMap<string, VerifiedClaims>
   readonly #getKey: JWTVerifyGetKey
 
   constructor(
@@ -48,7 +48,7 @@ export class AccessTokens {
     private readonly keyring: JwtKeyring,
     cacheSize = 50_000,
   ) {
-    this.#verified = new LRUCache({ max: Math.max(1, cacheSize) })
+    this.#verified = new SecondChanceMap(Math.max(1, cacheSize))
     this.#getKey = async (header) => {
       const key = header.kid ? await keyring.verificationKey(header.kid) : null
       if (!key) throw new joseErrors.JWKSNoMatchingKey()
@@ -124,15 +124,19 @@ export class AccessTokens {
 /**
  * The session's answer narrowed by the token: its user must match, and it lives no longer than
  * `exp`. The session cache hands out the same answer object while the session's expiry stays the
- * same, so the narrowed one is kept on the token's claims and handed out again with it.
+ * same, so the token's answer is kept on its claims and handed out again while it does.
  */
 function withClaims(check: CredentialCheck, claims: VerifiedClaims): CredentialCheck {
+  if (claims.decidedFrom === check) return claims.decided!
+  const decided = narrow(check, claims)
+  claims.decidedFrom = check
+  claims.decided = decided
+  return decided
+}
+
+function narrow(check: CredentialCheck, claims: VerifiedClaims): CredentialCheck {
   if (!check.ok) return check
   if (check.principal.user.id !== claims.userId) return INVALID
   if (check.principal.expiresAt.getTime() <= claims.expiresAt) return check
-  if (claims.narrowedFrom === check) return claims.narrowed!
-  const narrowed: CredentialCheck = { ok: true, principal: { ...check.principal, expiresAt: new Date(claims.expiresAt) } }
-  claims.narrowedFrom = check
-  claims.narrowed = narrowed
-  return narrowed
+  return { ok: true, principal: { ...check.principal, expiresAt: new Date(claims.expiresAt) } }
 }

@@ -1,4 +1,5 @@
 import type { CredentialUser } from '../store/store.js'
+import type { Referenced } from './second-chance-map.js'
 
 /** Who a request acts for: the user (as cached) and the session its credential names. */
 export interface Principal {
@@ -17,7 +18,7 @@ export type CredentialCheck =
   | { ok: false; reason: 'invalid_token' | 'user_inactive' }
 
 /** A session as kept in the principal cache: what validation needs without a database read. */
-export interface CachedSession {
+export interface CachedSession extends Referenced {
   user: PrincipalUser
   sessionId: string
   /** When the session's absolute lifetime began, in epoch ms: its creation, or its import (an imported DRF key). */
@@ -25,7 +26,12 @@ export interface CachedSession {
   /** `lastUsedAt` as last written to the store, in epoch ms. */
   persistedLastUsedAt: number
   /** The last answer given for this session, reused while its expiry is unchanged. */
-  check?: CredentialCheck
+  check?: CredentialCheck & { ok: true }
+  /**
+   * Until when (epoch ms) `check` is the answer as it is: before the session expires and before
+   * its next `lastUsedAt` write is due. A warm request compares this one number and is done.
+   */
+  freshUntil?: number
 }
 
 /**

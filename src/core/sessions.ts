@@ -133,16 +133,19 @@ function countLookup(ctx: CoreContext, entry: CachedSession | undefined): Cached
 
 /**
  * The principal of a cached session used now, or invalid when it has expired meanwhile. The
- * answer is kept on the entry and handed out again while the expiry stays the same, so a warm
- * request allocates next to nothing.
+ * answer is kept on the entry and handed out again until the session expires or its next touch
+ * is due, so a warm request reads one number of the entry and allocates nothing.
  */
 function principalOf(ctx: CoreContext, entry: CachedSession): CredentialCheck {
   const now = nowMs(ctx.clock)
+  if (entry.freshUntil !== undefined && now < entry.freshUntil) return entry.check!
   const expiresAt = touch(ctx, entry, now)
   if (expiresAt <= now) return INVALID
-  if (entry.check?.ok && entry.check.principal.expiresAt.getTime() === expiresAt) return entry.check
   // The same object reaches many requests; its type is read-only so no route changes it for the others.
-  entry.check = { ok: true, principal: { user: entry.user, sessionId: entry.sessionId, expiresAt: new Date(expiresAt) } }
+  if (entry.check?.principal.expiresAt.getTime() !== expiresAt) {
+    entry.check = { ok: true, principal: { user: entry.user, sessionId: entry.sessionId, expiresAt: new Date(expiresAt) } }
+  }
+  entry.freshUntil = Math.min(expiresAt, entry.persistedLastUsedAt + ctx.settings.touchIntervalSeconds * 1000)
   return entry.check
 }
 
