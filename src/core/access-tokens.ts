@@ -5,7 +5,7 @@ import type { JwtKeyring } from './jwt-keys.js'
 import type { CredentialCheck } from './principal.js'
 import { nowMs } from './clock.js'
 import { SecondChanceMap, type Referenced } from './second-chance-map.js'
-import { sessionCacheKey, validateSessionById } from './sessions.js'
+import { sessionCacheKey, validateSessionById, type SessionRef } from './sessions.js'
 
 /** An access JWT just signed. */
 export interface IssuedAccessToken {
@@ -14,13 +14,10 @@ export interface IssuedAccessToken {
 }
 
 /** The claims this server relies on, once a signature has been checked. */
-interface VerifiedClaims extends Referenced {
+interface VerifiedClaims extends Referenced, SessionRef {
   userId: number
-  sessionId: string
   /** `exp`, in epoch ms. */
   expiresAt: number
-  /** The session's principal-cache key, made once per token rather than per request. */
-  sessionKey: string
   /** The last session answer this token was checked against, and the token's answer from it: reused while the session's stays the same. */
   decidedFrom?: CredentialCheck
   decided?: CredentialCheck
@@ -83,7 +80,7 @@ export class AccessTokens {
     const cached = this.#verified.get(token)
     if (!cached) return looksLikeJwt(token) ? this.#verifyCold(token) : INVALID
     if (cached.expiresAt <= nowMs(this.ctx.clock)) return INVALID
-    const check = validateSessionById(this.ctx, cached.sessionId, cached.sessionKey)
+    const check = validateSessionById(this.ctx, cached)
     return check instanceof Promise ? check.then((c) => withClaims(c, cached)) : withClaims(check, cached)
   }
 
@@ -94,7 +91,7 @@ export class AccessTokens {
 
   async #verifyCold(token: string): Promise<CredentialCheck> {
     const claims = await this.#claims(token)
-    return claims ? withClaims(await validateSessionById(this.ctx, claims.sessionId, claims.sessionKey), claims) : INVALID
+    return claims ? withClaims(await validateSessionById(this.ctx, claims), claims) : INVALID
   }
 
   /** The token's claims when its signature, algorithm, issuer, audience and expiry are right. */

@@ -43,6 +43,9 @@ export interface PrincipalCache {
   /**
    * Counts invalidations. A reader takes it before reading the store and passes it to `set`, which
    * drops the entry if anything was invalidated meanwhile: a revocation racing a cache fill wins.
+   * An entry `get` returned stays a valid answer while this count is unchanged, so a caller may
+   * keep it that long instead of asking again: whatever stops answering from memory (a lost
+   * invalidation feed) must count as an invalidation.
    */
   generation(): number
   set(secretHash: string, entry: CachedSession, generationAtRead: number): void

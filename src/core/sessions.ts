@@ -102,13 +102,34 @@ function acceptSession(ctx: CoreContext, key: string, found: SessionCredential, 
 }
 
 /**
+ * Where a caller that checks one session again and again (a JWT's verified claims) keeps its
+ * cache key and the entry it last found there, with the cache's generation at the time: while no
+ * invalidation has happened since, the entry is as good as a new lookup, and the lookup is spared.
+ */
+export interface SessionRef {
+  readonly sessionId: string
+  /** The session's principal-cache key (`sessionCacheKey`), made once rather than per request. */
+  readonly sessionKey: string
+  entry?: CachedSession
+  entryGeneration?: number
+}
+
+/**
  * Checks that a session is live and its user active, by id (for JWTs, which name their session).
  * Shares the principal cache with opaque tokens, under a key of its own, so revocation is as
  * immediate for JWTs as for opaque tokens.
  */
-export function validateSessionById(ctx: CoreContext, sessionId: string, key = sessionCacheKey(sessionId)): CredentialCheck | Promise<CredentialCheck> {
-  const entry = countLookup(ctx, ctx.cache.get(key))
-  return entry ? principalOf(ctx, entry) : loadSession(ctx, key, sessionId)
+export function validateSessionById(ctx: CoreContext, ref: SessionRef): CredentialCheck | Promise<CredentialCheck> {
+  const generation = ctx.cache.generation()
+  if (ref.entry !== undefined && ref.entryGeneration === generation) {
+    ctx.cacheLookups.hits++
+    return principalOf(ctx, ref.entry)
+  }
+  const entry = countLookup(ctx, ctx.cache.get(ref.sessionKey))
+  if (!entry) return loadSession(ctx, ref.sessionKey, ref.sessionId)
+  ref.entry = entry
+  ref.entryGeneration = generation
+  return principalOf(ctx, entry)
 }
 
 /** The principal-cache key of a session checked by id (a JWT's); callers may keep it to skip the concatenation. */
