@@ -86,7 +86,9 @@ export class AccessTokens {
 
   /** True when the token is an unexpired access JWT this server signed, whether or not its session still lives. */
   async isSigned(token: string): Promise<boolean> {
-    return this.#verified.has(token) || (looksLikeJwt(token) && (await this.#claims(token)) !== null)
+    const cached = this.#verified.peek(token)
+    if (cached) return cached.expiresAt > nowMs(this.ctx.clock)
+    return looksLikeJwt(token) && (await this.#claims(token)) !== null
   }
 
   async #verifyCold(token: string): Promise<CredentialCheck> {

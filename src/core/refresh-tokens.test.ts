@@ -50,3 +50,17 @@ describe('refresh tokens and the session lifetime', () => {
     await expect(tessera.refreshJwt(pair.refresh)).rejects.toMatchObject({ code: 'invalid_token' })
   })
 })
+
+describe('access JWTs', () => {
+  it('isSignedAccessToken() is false once the token has expired, even when its signature check is cached', async () => {
+    const clock = createFakeClock()
+    const tessera = new Tessera({ store: createMemoryStore(), counters: createMemoryCounters(), clock, audit: false, settings: { accessTtlSeconds: 60 } })
+    await tessera.createUser({ email: 'cy@example.com', username: 'cy', password: PASSWORD })
+    const { access } = await tessera.loginWithJwt({ identifier: 'cy', password: PASSWORD }, 'spa')
+    expect((await tessera.verifyAccessToken(access)).ok).toBe(true)
+    expect(await tessera.isSignedAccessToken(access)).toBe(true)
+    clock.advance(61)
+    expect(await tessera.isSignedAccessToken(access)).toBe(false)
+    expect((await tessera.verifyAccessToken(access)).ok).toBe(false)
+  })
+})

@@ -64,14 +64,14 @@ describe('SecondChanceMap', () => {
     expect(evicted).toEqual([])
   })
 
-  it('has() tells without counting as a read', () => {
+  it('peek() tells without counting as a read', () => {
     const map = new SecondChanceMap<string, Value>(2)
     map.set('a', value(1))
     map.set('b', value(2))
-    expect(map.has('a')).toBe(true)
-    expect(map.has('z')).toBe(false)
+    expect(map.peek('a')?.n).toBe(1)
+    expect(map.peek('z')).toBeUndefined()
     map.set('c', value(3))
-    expect(map.has('a')).toBe(false)
-    expect(map.has('b')).toBe(true)
+    expect(map.peek('a')).toBeUndefined()
+    expect(map.peek('b')?.n).toBe(2)
   })
 })

@@ -36,9 +36,9 @@ export class SecondChanceMap<K, V extends Referenced> {
     return value
   }
 
-  /** True when `key` is held; not a read, so it does not mark the value. */
-  has(key: K): boolean {
-    return this.#entries.has(key)
+  /** The value of `key`, without counting as a read: it does not mark the value. */
+  peek(key: K): V | undefined {
+    return this.#entries.get(key)
   }
 
   /** Stores `value` under `key` as unread; the previous value of `key`, if any, is returned and not evicted. */
