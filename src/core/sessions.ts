@@ -55,15 +55,22 @@ export async function createSession(ctx: CoreContext, user: UserRecord, device: 
 }
 
 /**
- * Checks an opaque token: its shape, then the cache, then the store. Returns the principal, or
+ * Checks an opaque token: the cache, then its shape and the store. Returns the principal, or
  * why there is none; never throws for a bad token, so the hot path stays free of exceptions.
  * A cache hit answers synchronously (no promise), which is most of what a warm server does.
  */
 export function validateToken(ctx: CoreContext, token: string): CredentialCheck | Promise<CredentialCheck> {
-  if (!isWellFormedToken(token)) return INVALID
   const secretHash = hashSecret(token)
-  const entry = countLookup(ctx, ctx.cache.get(secretHash))
-  return entry ? principalOf(ctx, entry) : loadToken(ctx, secretHash)
+  const entry = ctx.cache.get(secretHash)
+  if (entry) {
+    ctx.cacheLookups.hits++
+    return principalOf(ctx, entry)
+  }
+  // Only a miss needs the shape checked: a hit's hash is that of a token that was well formed
+  // when it was cached. A malformed one is refused without counting as a lookup.
+  if (!isWellFormedToken(token)) return INVALID
+  ctx.cacheLookups.misses++
+  return loadToken(ctx, secretHash)
 }
 
 /** The cache-miss half of `validateToken`: one indexed read of the session and its user. */

@@ -97,6 +97,9 @@ describe('GET /metrics', () => {
     const lookups = (text: string, result: string) => sample(text, 'tessera_principal_cache_lookups_total', { result })
     const before = await scrape(server)
     for (let i = 0; i < 4; i++) await server.app.inject({ method: 'GET', url: '/auth/user', headers: bearer(user.token) })
+    // A token of no shape Tessera issues is refused without a lookup: it counts as neither.
+    const garbage = await server.app.inject({ method: 'GET', url: '/auth/user', headers: { authorization: 'Token not-a-token' } })
+    expect(garbage.statusCode).toBe(401)
     const after = await scrape(server)
     // The first use reads the store and fills the cache; the next three are answered from it.
     expect(lookups(after, 'miss') - lookups(before, 'miss')).toBe(1)
