@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BACKSTOP_AUTOCHECKPOINT_PAGES } from './checkpointer.js'
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js'
 import { migrateToLatest, openSqlite, openSqliteEngine } from './index.js'
 
 const folders: string[] = []
@@ -45,6 +45,19 @@ describe('SQLite checkpoints off the event loop', () => {
       expect(rows[0]!.wal_autocheckpoint).toBe(1000)
     } finally {
       await db.destroy()
+    }
+  })
+
+  it('a worker that cannot open the file says so: the process warns, naming the file', async () => {
+    const missing = join(tempPath(), 'absent.db')
+    const warned = new Promise<Error>((resolve) => process.once('warning', resolve))
+    const checkpointer = startCheckpointer(missing)
+    try {
+      const warning = await warned
+      expect(warning.message).toContain('checkpointer cannot open')
+      expect(warning.message).toContain(missing)
+    } finally {
+      checkpointer.stop()
     }
   })
 })

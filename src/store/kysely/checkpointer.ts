@@ -16,7 +16,8 @@ const STOP_WAIT_MS = 5000
 /**
  * The worker's code, evaluated as CommonJS: it opens its own connection to the file and runs a
  * PASSIVE checkpoint each interval (which never waits for, nor blocks, the writer or the readers);
- * told to stop, it closes the connection and says so through the shared `closed` flag.
+ * told to stop, it closes the connection and says so through the shared `closed` flag. When it
+ * cannot open the file it says so in a message, and the process warns.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
@@ -25,7 +26,10 @@ let db
 try {
   db = new (require(workerData.driver))(workerData.path, { fileMustExist: true })
   db.pragma('busy_timeout = 1000')
-} catch {}
+} catch (error) {
+  db = undefined
+  parentPort.postMessage({ failed: String(error && error.message || error) })
+}
 const checkpoint = () => { try { db?.pragma('wal_checkpoint(PASSIVE)') } catch {} }
 const timer = setInterval(checkpoint, workerData.intervalMs)
 parentPort.once('message', () => {
@@ -61,6 +65,12 @@ export function startCheckpointer(path: string): Checkpointer {
   // Never what keeps the process alive, and never fatal: the writer's backstop still checkpoints.
   worker.unref()
   worker.on('error', () => {})
+  // A server must not fail to start for this, but its operator should know why checkpoints stall commits.
+  worker.on('message', (message: { failed?: string }) => {
+    if (message.failed !== undefined) {
+      process.emitWarning(`tessera: the background WAL checkpointer cannot open ${path} (${message.failed}); the writer checkpoints on its own commits instead`)
+    }
+  })
   worker.on('exit', () => (exited = true))
   return {
     stop() {
