@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { TOKEN_PREFIX, constantTimeEqual, generateSecret, generateSessionId, generateToken, hashSecret, isWellFormedToken } from './tokens.js'
+import { TOKEN_PREFIX, constantTimeEqual, generateSecret, generateSessionId, generateToken, hashSecret, isSessionId, isWellFormedToken } from './tokens.js'
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 const TSR_SHAPE = /^tsr_[A-Za-z0-9_-]{43}$/
@@ -133,8 +133,20 @@ describe('constantTimeEqual()', () => {
 
 describe('generateSessionId() and generateSecret()', () => {
   it('makes UUIDs and base64url secrets of the asked size', () => {
-    expect(generateSessionId()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect(generateSessionId()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     expect(generateSessionId()).not.toBe(generateSessionId())
+    expect(isSessionId(generateSessionId())).toBe(true)
+  })
+
+  it('session ids are UUIDv7: they begin with the time, so later ones sort after earlier ones', async () => {
+    const before = Date.now()
+    const first = generateSessionId()
+    expect(parseInt(first.replace(/-/g, '').slice(0, 12), 16)).toBeGreaterThanOrEqual(before)
+    expect(parseInt(first.replace(/-/g, '').slice(0, 12), 16)).toBeLessThanOrEqual(Date.now())
+    await new Promise((resolve) => setTimeout(resolve, 2))
+    expect(generateSessionId() > first).toBe(true)
+    // 74 random bits: a thousand ids in the same instant are all different.
+    expect(new Set(Array.from({ length: 1000 }, generateSessionId)).size).toBe(1000)
     expect(Buffer.from(generateSecret(), 'base64url')).toHaveLength(32)
     expect(generateSecret(16)).toMatch(/^[A-Za-z0-9_-]{22}$/)
   })

@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto'
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /**
  * Opaque tokens: `tsr_` + 43 base64url characters (256 random bits). The prefix lets secret
@@ -62,9 +62,19 @@ export function isSessionId(id: string): boolean {
   return SESSION_ID.test(id)
 }
 
-/** A random identifier for a session: unguessable, so ids in URLs reveal nothing. */
+/**
+ * A random identifier for a session: unguessable (74 random bits), so ids in URLs reveal nothing
+ * but when the session began. A UUIDv7 (RFC 9562): it starts with the time in ms, so the id index
+ * grows at its end, where a random UUID sent every login's INSERT to a random page of it (on a
+ * SQLite file of a million sessions, a quarter of the INSERT's time, most of it reading that page).
+ */
 export function generateSessionId(): string {
-  return randomUUID()
+  const bytes = randomBytes(16)
+  bytes.writeUIntBE(Date.now(), 0, 6)
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80
+  const hex = bytes.toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
 /** A random secret of `bytes` bytes, base64url (cookie secrets, one-time tokens). */
