@@ -128,6 +128,32 @@ describe('createLruPrincipalCache()', () => {
     expect(cache.get('h')).toBeUndefined()
   })
 
+  it('a session under two keys (its token hash and its id, for JWTs) is forgotten under both', () => {
+    const cache = createLruPrincipalCache(10)
+    put(cache, 'hash', 's1', 1)
+    put(cache, 'sid:s1', 's1', 1)
+    put(cache, 'other', 's2', 1)
+    cache.deleteSession('s1')
+    expect(cache.get('hash')).toBeUndefined()
+    expect(cache.get('sid:s1')).toBeUndefined()
+    expect(cache.get('other')).toBeDefined()
+    put(cache, 'hash', 's1', 1)
+    put(cache, 'sid:s1', 's1', 1)
+    cache.deleteUser(1)
+    for (const key of ['hash', 'sid:s1', 'other']) expect(cache.get(key), key).toBeUndefined()
+  })
+
+  it('after one of a session’s two keys is evicted, the other is still forgotten with the session', () => {
+    const cache = createLruPrincipalCache(2)
+    put(cache, 'hash', 's1', 1)
+    put(cache, 'sid:s1', 's1', 1)
+    put(cache, 'x', 's2', 2) // evicts 'hash', the oldest unread
+    expect(cache.get('hash')).toBeUndefined()
+    cache.deleteSession('s1')
+    expect(cache.get('sid:s1')).toBeUndefined()
+    expect(cache.get('x')).toBeDefined()
+  })
+
   it('holds memory in proportion to its size, not to the traffic that went through it', () => {
     const { cache, heldEntries } = trackedCache(10)
     for (let i = 0; i < 5000; i++) {
