@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import type * as PrincipalCacheModule from '../src/cache/lru-cache.js'
 import type * as EnvModule from '../src/config/env.js'
 import type * as IdentityModule from '../src/core/identity.js'
 import type * as PasswordsModule from '../src/core/passwords.js'
@@ -36,3 +37,4 @@ export const loadStore = () => load<typeof StoreModule>('store/kysely/index.js')
 export const loadTokens = () => load<typeof TokensModule>('core/tokens.js')
 export const loadPasswords = () => load<typeof PasswordsModule>('core/passwords.js')
 export const loadIdentity = () => load<typeof IdentityModule>('core/identity.js')
+export const loadPrincipalCache = () => load<typeof PrincipalCacheModule>('cache/lru-cache.js')
