@@ -63,11 +63,6 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
   const readBySecretHash = prepared(credential().where('sessions.secret_hash', '=', '').compile().sql)
   const readBySlots = prepared(credential().where(atSlotsCondition()).compile().sql)
   const readBySessionId = prepared(credential().where('sessions.id', '=', '').compile().sql)
-  const touchSql = db
-    .updateTable('sessions')
-    .set({ last_used_at: 0, expires_at: 0 })
-    .where('id', '=', '')
-    .compile().sql
   const credentialOf = (values: readonly unknown[] | undefined) => (values ? toSessionCredential(values) : null)
   /** The session of `secretHash` at the slots from `base`; else (written before slots, or its slots taken) by the index. */
   const readAtSlots = (base: number, secretHash: string) => {
@@ -77,13 +72,15 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
   }
 
   /**
-   * A query a login or a token refresh runs every time, compiled here once: building and compiling
-   * a Kysely query costs more main-thread time than SQLite takes to answer it, and a login's
-   * main-thread time is taken from the argon2 threads beside it.
+   * A query a login, a token refresh or a touch batch runs every time, compiled here once: building
+   * and compiling a Kysely query costs more main-thread time than SQLite takes to answer it, and a
+   * login's main-thread time is taken from the argon2 threads beside it. Runs on `db` unless given
+   * a transaction; one statement text, so SQLite's statement cache prepares it once.
    */
   const compiledOnce = <Row>(query: Compilable<Row>) => {
     const { sql: text } = query.compile()
-    return async (...parameters: unknown[]): Promise<Row[]> => (await db.executeQuery<Row>(CompiledQuery.raw(text, parameters))).rows
+    return async (parameters: readonly unknown[], on: Kysely<Database> | Transaction<Database> = db): Promise<Row[]> =>
+      (await on.executeQuery<Row>(CompiledQuery.raw(text, [...parameters]))).rows
   }
   const usersWhere = (column: 'id' | 'email_key' | 'username_key') =>
     compiledOnce(db.selectFrom('users').selectAll().where(column, '=', column === 'id' ? givenId(0) : ''))
@@ -97,7 +94,8 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       .where('revoked_at', 'is', null)
       .where('expires_at', '>', 0),
   )
-  const findUserById = async (id: number) => userOf(await userById(id))
+  const touchSession = compiledOnce(db.updateTable('sessions').set({ last_used_at: 0, expires_at: 0 }).where('id', '=', ''))
+  const findUserById = async (id: number) => userOf(await userById([id]))
 
   return {
     async insertUser(user) {
@@ -136,11 +134,11 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     findUserById,
 
     async findUserByEmailKey(emailKey) {
-      return userOf(await userByEmailKey(emailKey))
+      return userOf(await userByEmailKey([emailKey]))
     },
 
     async findUserByUsernameKey(usernameKey) {
-      return userOf(await userByUsernameKey(usernameKey))
+      return userOf(await userByUsernameKey([usernameKey]))
     },
 
     async updateUser(id, patch) {
@@ -214,10 +212,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     async touchSessions(touches) {
       if (touches.length === 0) return
       await db.transaction().execute(async (trx) => {
-        // One statement text for every row, so SQLite's statement cache prepares it once.
-        for (const { id, lastUsedAt, expiresAt } of touches) {
-          await trx.executeQuery(CompiledQuery.raw(touchSql, [lastUsedAt.getTime(), expiresAt.getTime(), id]))
-        }
+        for (const { id, lastUsedAt, expiresAt } of touches) await touchSession([lastUsedAt.getTime(), expiresAt.getTime(), id], trx)
       })
     },
 
@@ -268,7 +263,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       if (!Number.isInteger(keep) || keep < 0) throw new RangeError('tessera: keep must be an integer ≥ 0')
       // Every login asks; almost every answer is "nothing to do", which a count over the user's
       // index rows tells without a transaction or a row per session.
-      const [counted] = await liveSessionCount(userId, now.getTime())
+      const [counted] = await liveSessionCount([userId, now.getTime()])
       if (Number(counted?.live ?? 0) <= keep) return []
       // Portable: SQLite cannot OFFSET without LIMIT and PostgreSQL has no LIMIT -1, so the few
       // ids of one user are ranked here, inside the transaction that revokes them.
