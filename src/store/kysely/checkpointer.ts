@@ -63,13 +63,13 @@ export function startCheckpointer(path: string): Checkpointer {
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, closed, intervalMs: CHECKPOINT_INTERVAL_MS } })
   let exited = false
   // Never what keeps the process alive, and never fatal: the writer's backstop still checkpoints.
+  // But the operator should know why checkpoints are back on the writer's commits.
+  const warn = (why: string): void =>
+    process.emitWarning(`tessera: the background WAL checkpointer ${why} (${path}); the writer checkpoints on its own commits instead`)
   worker.unref()
-  worker.on('error', () => {})
-  // A server must not fail to start for this, but its operator should know why checkpoints stall commits.
+  worker.on('error', (error) => warn(`stopped: ${error.message}`))
   worker.on('message', (message: { failed?: string }) => {
-    if (message.failed !== undefined) {
-      process.emitWarning(`tessera: the background WAL checkpointer cannot open ${path} (${message.failed}); the writer checkpoints on its own commits instead`)
-    }
+    if (message.failed !== undefined) warn(`cannot open the file: ${message.failed}`)
   })
   worker.on('exit', () => (exited = true))
   return {
