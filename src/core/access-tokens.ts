@@ -79,8 +79,9 @@ export class AccessTokens {
     // Only whole tokens that verified are cached, so a hit needs no shape check.
     const cached = this.#verified.get(token)
     if (!cached) return looksLikeJwt(token) ? this.#verifyCold(token) : INVALID
-    if (cached.expiresAt <= nowMs(this.ctx.clock)) return INVALID
-    const check = validateSessionById(this.ctx, cached)
+    const now = nowMs(this.ctx.clock)
+    if (cached.expiresAt <= now) return INVALID
+    const check = validateSessionById(this.ctx, cached, now)
     return check instanceof Promise ? check.then((c) => withClaims(c, cached)) : withClaims(check, cached)
   }
 

@@ -64,7 +64,7 @@ export function validateToken(ctx: CoreContext, token: string): CredentialCheck 
   const entry = ctx.cache.get(secretHash)
   if (entry) {
     ctx.cacheLookups.hits++
-    return principalOf(ctx, entry)
+    return principalOf(ctx, entry, nowMs(ctx.clock))
   }
   // Only a miss needs the shape checked: a hit's hash is that of a token that was well formed
   // when it was cached. A malformed one is refused without counting as a lookup.
@@ -95,7 +95,8 @@ function acceptSession(ctx: CoreContext, key: string, found: SessionCredential, 
   // A use of this session that this process has not written yet counts as written.
   const queued = ctx.touches.queued(found.sessionId)
   const expiresAt = queued && queued.expiresAt > found.expiresAt ? queued.expiresAt : found.expiresAt
-  if (found.revokedAt !== null || expiresAt <= nowMs(ctx.clock)) return INVALID
+  const now = nowMs(ctx.clock)
+  if (found.revokedAt !== null || expiresAt <= now) return INVALID
   const entry: CachedSession = {
     // The store's answer is this read's own object, so the cache keeps it as it is.
     user: found.user,
@@ -105,7 +106,7 @@ function acceptSession(ctx: CoreContext, key: string, found: SessionCredential, 
     persistedLastUsedAt: queued && queued.lastUsedAt > found.lastUsedAt ? queued.lastUsedAt : found.lastUsedAt,
   }
   ctx.cache.set(key, entry, generation)
-  return principalOf(ctx, entry)
+  return principalOf(ctx, entry, now)
 }
 
 /**
@@ -126,17 +127,17 @@ export interface SessionRef {
  * Shares the principal cache with opaque tokens, under a key of its own, so revocation is as
  * immediate for JWTs as for opaque tokens.
  */
-export function validateSessionById(ctx: CoreContext, ref: SessionRef): CredentialCheck | Promise<CredentialCheck> {
+export function validateSessionById(ctx: CoreContext, ref: SessionRef, now = nowMs(ctx.clock)): CredentialCheck | Promise<CredentialCheck> {
   const generation = ctx.cache.generation()
   if (ref.entry !== undefined && ref.entryGeneration === generation) {
     ctx.cacheLookups.hits++
-    return principalOf(ctx, ref.entry)
+    return principalOf(ctx, ref.entry, now)
   }
   const entry = countLookup(ctx, ctx.cache.get(ref.sessionKey))
   if (!entry) return loadSession(ctx, ref.sessionKey, ref.sessionId)
   ref.entry = entry
   ref.entryGeneration = generation
-  return principalOf(ctx, entry)
+  return principalOf(ctx, entry, now)
 }
 
 /** The principal-cache key of a session checked by id (a JWT's); callers may keep it to skip the concatenation. */
@@ -164,8 +165,7 @@ function countLookup(ctx: CoreContext, entry: CachedSession | undefined): Cached
  * answer is kept on the entry and handed out again until the session expires or its next touch
  * is due, so a warm request reads one number of the entry and allocates nothing.
  */
-function principalOf(ctx: CoreContext, entry: CachedSession): CredentialCheck {
-  const now = nowMs(ctx.clock)
+function principalOf(ctx: CoreContext, entry: CachedSession, now: number): CredentialCheck {
   if (entry.freshUntil !== undefined && now < entry.freshUntil) return entry.check!
   const expiresAt = touch(ctx, entry, now)
   if (expiresAt <= now) return INVALID
