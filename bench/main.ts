@@ -147,8 +147,8 @@ const sides = async (labels: string[], runners: Runner[], timing = { roundSecond
   })
   return results
 }
-const pair = async (labels: [string, string], a: Runner, b: Runner, timing?: Parameters<typeof sides>[2]): Promise<[LoadResult, LoadResult]> => {
-  const [x, y] = await sides(labels, [a, b], timing)
+const pair = async (labels: [string, string], a: Runner, b: Runner): Promise<[LoadResult, LoadResult]> => {
+  const [x, y] = await sides(labels, [a, b])
   return [x!, y!]
 }
 const MAP_LABEL = 'plain Fastify + Map'
