@@ -125,6 +125,15 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         })
       })
 
+      it('updateUser() with only lastLogin (every login) writes it alone, and returns null for an unknown user', async () => {
+        const user = await addUser()
+        const other = await addUser()
+        expect(await store.updateUser(user.id, { lastLogin: at(62.5) })).toEqual({ ok: true, user: { ...user, lastLogin: at(62.5) } })
+        expect(await store.findUserById(user.id)).toEqual({ ...user, lastLogin: at(62.5) })
+        expect(await store.findUserById(other.id)).toEqual(other)
+        expect(await store.updateUser(other.id + 1, { lastLogin: at(63) })).toBeNull()
+      })
+
       it('updateUser() returns null for an unknown user, and the user for an empty patch', async () => {
         const user = await addUser()
         expect(await store.updateUser(user.id + 1, { bio: 'x' })).toBeNull()
