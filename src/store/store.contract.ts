@@ -125,7 +125,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         })
       })
 
-      it('updateUser() with only lastLogin (every login) writes it alone, and returns null for an unknown user', async () => {
+      it('updateUser() of lastLogin alone (every login\'s write) changes that user only, and returns null for an unknown one', async () => {
         const user = await addUser()
         const other = await addUser()
         expect(await store.updateUser(user.id, { lastLogin: at(62.5) })).toEqual({ ok: true, user: { ...user, lastLogin: at(62.5) } })

@@ -1,4 +1,4 @@
-import { CompiledQuery, sql, type Compilable, type Kysely, type Selectable, type Transaction } from 'kysely'
+import { CompiledQuery, sql, type Compilable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
 import { rankFirst } from '../rank-first.js'
 import type { Store, UniqueConflict, UserWriteResult } from '../store.js'
 import { insertChunked, MAX_ROWS_PER_STATEMENT, runsBy } from './insert-chunked.js'
@@ -94,8 +94,19 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       .where('revoked_at', 'is', null)
       .where('expires_at', '>', 0),
   )
-  // A login's only write to its user; its own statement spares every login a Kysely build.
-  const lastLoginUpdate = compiledOnce(db.updateTable('users').set({ last_login: 0 }).where('id', '=', givenId(0)).returningAll())
+  // A user's UPDATE, compiled once per set of columns it changes (every login writes `last_login`).
+  // toUserPatchRow adds the columns in one fixed order, so a set has one key, and there are only
+  // as many sets as the code's callers make: the map needs no bound.
+  const userUpdates = new Map<string, (parameters: readonly unknown[]) => Promise<Selectable<UsersTable>[]>>()
+  const updateUserRow = async (id: number, values: Updateable<UsersTable>) => {
+    const key = Object.keys(values).join()
+    let update = userUpdates.get(key)
+    if (update === undefined) {
+      update = compiledOnce(db.updateTable('users').set(values).where('id', '=', givenId(id)).returningAll())
+      userUpdates.set(key, update)
+    }
+    return (await update([...Object.values(values), id]))[0]
+  }
   const touchSession = compiledOnce(db.updateTable('sessions').set({ last_used_at: 0, expires_at: 0 }).where('id', '=', ''))
   const findUserById = async (id: number) => userOf(await userById([id]))
 
@@ -150,11 +161,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         return user ? { ok: true, user } : null
       }
       try {
-        const keys = Object.keys(values)
-        const row =
-          keys.length === 1 && keys[0] === 'last_login'
-            ? (await lastLoginUpdate([values.last_login, id]))[0]
-            : await db.updateTable('users').set(values).where('id', '=', id).returningAll().executeTakeFirst()
+        const row = await updateUserRow(id, values)
         return row ? { ok: true, user: toUser(row) } : null
       } catch (error) {
         return refusal(error)
