@@ -1,6 +1,7 @@
-import { CompiledQuery, sql, type Compilable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
+import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
 import { rankFirst } from '../rank-first.js'
 import type { Store, UniqueConflict, UserWriteResult } from '../store.js'
+import { compileOnce, type CompiledOnce } from './compiled-once.js'
 import { insertChunked, MAX_ROWS_PER_STATEMENT, runsBy } from './insert-chunked.js'
 import { createKyselyAuditStore } from './kysely-audit-store.js'
 import { createKyselyImportStore } from './kysely-import-store.js'
@@ -18,7 +19,7 @@ import {
   type Database,
   type UsersTable,
 } from './schema.js'
-import { atSlotsCondition, insertSessionRow, insertSessionRows, secretHashChange, SESSION_SLOTS, slotBase, usesSessionSlots } from './session-slots.js'
+import { atSlotsCondition, compiledSessionInsert, insertSessionRows, secretHashChange, SESSION_SLOTS, slotBase, usesSessionSlots } from './session-slots.js'
 
 /**
  * A prepared SELECT: the first row's values in the order the query selects them, or undefined
@@ -71,44 +72,45 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     return atSlot ?? readBySecretHash([secretHash])
   }
 
-  /**
-   * A query a login, a token refresh or a touch batch runs every time, compiled here once: building
-   * and compiling a Kysely query costs more main-thread time than SQLite takes to answer it, and a
-   * login's main-thread time is taken from the argon2 threads beside it. Runs on `db` unless given
-   * a transaction; one statement text, so SQLite's statement cache prepares it once.
-   */
-  const compiledOnce = <Row>(query: Compilable<Row>) => {
-    const { sql: text } = query.compile()
-    return async (parameters: readonly unknown[], on: Kysely<Database> | Transaction<Database> = db): Promise<Row[]> =>
-      (await on.executeQuery<Row>(CompiledQuery.raw(text, [...parameters]))).rows
-  }
   const usersWhere = (column: 'id' | 'email_key' | 'username_key') =>
-    compiledOnce(db.selectFrom('users').selectAll().where(column, '=', column === 'id' ? givenId(0) : ''))
+    compileOnce(db, (value) => db.selectFrom('users').selectAll().where(column, '=', column === 'id' ? givenId(value('key')) : value<string>('key')))
   const [userById, userByEmailKey, userByUsernameKey] = [usersWhere('id'), usersWhere('email_key'), usersWhere('username_key')]
   const userOf = (rows: Selectable<UsersTable>[]) => (rows[0] ? toUser(rows[0]) : null)
-  const liveSessionCount = compiledOnce(
+  const liveSessionCount = compileOnce(db, (value) =>
     db
       .selectFrom('sessions')
       .select((eb) => eb.fn.countAll().as('live'))
-      .where('user_id', '=', 0)
+      .where('user_id', '=', value<number>('userId'))
       .where('revoked_at', 'is', null)
-      .where('expires_at', '>', 0),
+      .where('expires_at', '>', value<number>('now')),
   )
   // A user's UPDATE, compiled once per set of columns it changes (every login writes `last_login`).
   // toUserPatchRow adds the columns in one fixed order, so a set has one key, and there are only
-  // as many sets as the code's callers make: the map needs no bound.
-  const userUpdates = new Map<string, (parameters: readonly unknown[]) => Promise<Selectable<UsersTable>[]>>()
+  // as many sets as the code's callers make: the map needs no bound. The id's name is no column's.
+  const userUpdates = new Map<string, CompiledOnce<Selectable<UsersTable>>>()
   const updateUserRow = async (id: number, values: Updateable<UsersTable>) => {
     const key = Object.keys(values).join()
     let update = userUpdates.get(key)
     if (update === undefined) {
-      update = compiledOnce(db.updateTable('users').set(values).where('id', '=', givenId(id)).returningAll())
+      update = compileOnce(db, (value) =>
+        db
+          .updateTable('users')
+          .set(Object.fromEntries(Object.keys(values).map((column) => [column, value(column)])))
+          .where('id', '=', givenId(value(':id')))
+          .returningAll(),
+      )
       userUpdates.set(key, update)
     }
-    return (await update([...Object.values(values), id]))[0]
+    return (await update({ ...values, ':id': id }))[0]
   }
-  const touchSession = compiledOnce(db.updateTable('sessions').set({ last_used_at: 0, expires_at: 0 }).where('id', '=', ''))
-  const findUserById = async (id: number) => userOf(await userById([id]))
+  const touchSession = compileOnce(db, (value) =>
+    db
+      .updateTable('sessions')
+      .set({ last_used_at: value('lastUsedAt'), expires_at: value('expiresAt') })
+      .where('id', '=', value<string>('id')),
+  )
+  const insertSession = compiledSessionInsert(db, slotted)
+  const findUserById = async (id: number) => userOf(await userById({ key: id }))
 
   return {
     async insertUser(user) {
@@ -147,11 +149,11 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     findUserById,
 
     async findUserByEmailKey(emailKey) {
-      return userOf(await userByEmailKey([emailKey]))
+      return userOf(await userByEmailKey({ key: emailKey }))
     },
 
     async findUserByUsernameKey(usernameKey) {
-      return userOf(await userByUsernameKey([usernameKey]))
+      return userOf(await userByUsernameKey({ key: usernameKey }))
     },
 
     async updateUser(id, patch) {
@@ -182,7 +184,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     },
 
     async insertSession(session) {
-      await insertSessionRow(db, toSessionRow(session), slotted).execute()
+      await insertSession(toSessionRow(session))
     },
 
     async insertSessions(sessions) {
@@ -225,7 +227,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     async touchSessions(touches) {
       if (touches.length === 0) return
       await db.transaction().execute(async (trx) => {
-        for (const { id, lastUsedAt, expiresAt } of touches) await touchSession([lastUsedAt.getTime(), expiresAt.getTime(), id], trx)
+        for (const { id, lastUsedAt, expiresAt } of touches) await touchSession({ lastUsedAt: lastUsedAt.getTime(), expiresAt: expiresAt.getTime(), id }, trx)
       })
     },
 
@@ -276,7 +278,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       if (!Number.isInteger(keep) || keep < 0) throw new RangeError('tessera: keep must be an integer ≥ 0')
       // Every login asks; almost every answer is "nothing to do", which a count over the user's
       // index rows tells without a transaction or a row per session.
-      const [counted] = await liveSessionCount([userId, now.getTime()])
+      const [counted] = await liveSessionCount({ userId, now: now.getTime() })
       if (Number(counted?.live ?? 0) <= keep) return []
       // Portable: SQLite cannot OFFSET without LIMIT and PostgreSQL has no LIMIT -1, so the few
       // ids of one user are ranked here, inside the transaction that revokes them.

@@ -1,4 +1,5 @@
 import { sql, SqliteAdapter, type Insertable, type Kysely, type RawBuilder, type Transaction } from 'kysely'
+import { compileOnce, type CompiledOnce, type QueryTarget } from './compiled-once.js'
 import { insertChunked } from './insert-chunked.js'
 import type { Database, SessionsTable } from './schema.js'
 
@@ -36,21 +37,52 @@ export function slotBaseSql(column: string): string {
 }
 
 /**
- * The lowest free slot of `base`, or NULL when all are taken (an INSERT then lets SQLite pick a
- * rowid, and the index finds the row). One expression, so the choice and the write are atomic.
+ * The lowest free slot from `base` to `last` (`base + SESSION_SLOTS - 1`), or NULL when all are
+ * taken (an INSERT then lets SQLite pick a rowid, and the index finds the row). One expression, so
+ * the choice and the write are atomic.
  */
-function freeSlot(base: number): RawBuilder<number | null> {
+function freeSlot(base: unknown, last: unknown): RawBuilder<number | null> {
   const offsets = Array.from({ length: SESSION_SLOTS }, (_, i) => `(${i})`).join(', ')
   return sql<number | null>`(select min(slot) from (select ${base} + column1 as slot from (values ${sql.raw(offsets)}))
-    where slot not in (select rowid from sessions where rowid between ${base} and ${base + SESSION_SLOTS - 1}))`
+    where slot not in (select rowid from sessions where rowid between ${base} and ${last}))`
+}
+
+/** The INSERT of `row`, at the lowest free slot from `slots[0]` to `slots[1]` when given. */
+function insertAt(db: QueryTarget, row: Insertable<SessionsTable>, slots: readonly [unknown, unknown] | null) {
+  // `rowid` is no column of the schema's types; SQLite takes it as the row's key.
+  const values = slots === null ? row : ({ ...row, rowid: freeSlot(...slots) } as Insertable<SessionsTable>)
+  return db.insertInto('sessions').values(values)
 }
 
 /** The INSERT of one session row, at its lowest free slot when `slotted`. */
-export function insertSessionRow(db: Kysely<Database>, row: Insertable<SessionsTable>, slotted: boolean) {
+export function insertSessionRow(db: QueryTarget, row: Insertable<SessionsTable>, slotted: boolean) {
   const base = slotted ? slotBase(row.secret_hash) : null
-  // `rowid` is no column of the schema's types; SQLite takes it as the row's key.
-  const values = base === null ? row : ({ ...row, rowid: freeSlot(base) } as Insertable<SessionsTable>)
-  return db.insertInto('sessions').values(values)
+  return insertAt(db, row, base === null ? null : [base, base + SESSION_SLOTS - 1])
+}
+
+/**
+ * `insertSessionRow` for a login: compiled once for each set of columns a row has (toSessionRow
+ * makes one), at a slot and without, so no login builds a query. The slots' names are no column's.
+ */
+export function compiledSessionInsert(db: Kysely<Database>, slotted: boolean): (row: Insertable<SessionsTable>) => Promise<void> {
+  const inserts = new Map<string, CompiledOnce<unknown>>()
+  const insertOf = (row: Insertable<SessionsTable>, atSlot: boolean) => {
+    const key = `${atSlot}:${Object.keys(row).join()}`
+    let insert = inserts.get(key)
+    if (insert === undefined) {
+      insert = compileOnce(db, (value) => {
+        const named = Object.fromEntries(Object.keys(row).map((column) => [column, value(column)])) as Insertable<SessionsTable>
+        return insertAt(db, named, atSlot ? [value(':base'), value(':last')] : null)
+      })
+      inserts.set(key, insert)
+    }
+    return insert
+  }
+  return async (row) => {
+    const base = slotted ? slotBase(row.secret_hash) : null
+    if (base === null) await insertOf(row, false)(row)
+    else await insertOf(row, true)({ ...row, ':base': base, ':last': base + SESSION_SLOTS - 1 })
+  }
 }
 
 /**
@@ -80,7 +112,7 @@ export function secretHashChange(secretHash: string, slotted: boolean): { secret
   const base = slotted ? slotBase(secretHash) : null
   if (base === null) return { secret_hash: secretHash }
   // `rowid` is no column of the schema's types; SQLite takes it as the row's key.
-  return { secret_hash: secretHash, rowid: sql<number>`coalesce(${freeSlot(base)}, rowid)` } as { secret_hash: string }
+  return { secret_hash: secretHash, rowid: sql<number>`coalesce(${freeSlot(base, base + SESSION_SLOTS - 1)}, rowid)` } as { secret_hash: string }
 }
 
 /**
