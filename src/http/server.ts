@@ -5,6 +5,7 @@ import { isPrefixedProfile, type ServerConfig } from '../config/env.js'
 import type { Tessera } from '../core/tessera.js'
 import { openTessera } from '../open-tessera.js'
 import { faceOf, sendError, toTesseraError } from './errors.js'
+import { batchResponseWrites } from './batched-writes.js'
 import { registerJsonParser } from './body-parsers.js'
 import { registerOpenApi } from './openapi.js'
 import { tesseraPlugin } from './plugin.js'
@@ -72,6 +73,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const { tessera } = opened
 
   registerJsonParser(app)
+  batchResponseWrites(app)
   const drfPrefixes = config.profiles.filter(isPrefixedProfile).map((profile) => config.prefixes[profile])
   app.setErrorHandler((error, request, reply) => {
     const face = faceOf(request, 'canonical', drfPrefixes)
