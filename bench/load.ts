@@ -31,6 +31,12 @@ export interface LoadResult {
   failures: number
   /** Rate of each round, when the result sums several (see rounds.ts). */
   roundRates?: number[]
+  /**
+   * CPU time the serving process spent meanwhile, all its threads (ms), when measured: unlike a
+   * rate, it hardly moves with other load on the machine, so per request it shows what a change
+   * saved even when the rates of a noisy run do not.
+   */
+  serverCpuMs?: number
 }
 
 /** wrk when it is on PATH (its client costs far less CPU than autocannon's), else autocannon. */

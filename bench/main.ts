@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DATA_DIR } from './dist.js'
 import { pickTool, runLoad, type LoadResult, type LoadSpec } from './load.js'
-import { cpuBusy, memoryOf, prewarm, runArgon2Raw, startBenchServer } from './processes.js'
+import { cpuBusy, memoryOf, prewarm, runArgon2Raw, startBenchServer, withServerCpu, type RunningServer } from './processes.js'
 import { memoryFigure, printReport, ratioFigure, type Figure, type Run } from './report.js'
 import { alternateAll, type Runner } from './rounds.js'
 import { runAdminListing } from './admin-listing.js'
@@ -135,7 +135,9 @@ const runs: Run[] = []
 const invalid: string[] = []
 const rounds = Math.floor(positive('rounds', args.rounds ?? (args.quick ? '3' : '5')))
 const roundSeconds = Math.max(1, Math.ceil(seconds / rounds))
-const http = (spec: Omit<LoadSpec, 'seconds'>): Runner => (s) => runLoad(tool, { ...spec, seconds: s })
+/** A load run on `server`, with the server's CPU time over it. */
+const http = (server: RunningServer, spec: Omit<LoadSpec, 'seconds' | 'url'>): Runner =>
+  withServerCpu(server.pid, (s) => runLoad(tool, { ...spec, url: server.url, seconds: s }))
 /** The sides of one or more ratios, in alternating rounds (rounds.ts); each side joins the table of runs. */
 const sides = async (labels: string[], runners: Runner[], timing = { roundSeconds, warmupSeconds: warmup }): Promise<LoadResult[]> => {
   log(`${labels.join('  vs  ')}: ${timing.warmupSeconds} s warm-up each, then ${rounds} alternating rounds of ${timing.roundSeconds} s`)
@@ -181,9 +183,9 @@ const [warmOpen, warmPrivate, warmMap] = (await sides(
     `warm server · GET /bench/map (${MAP_LABEL}, same tokens)`,
   ],
   [
-    http({ url: warm.url, path: '/bench/open', tokensFile: warmFile, connections }),
-    http({ url: warm.url, path: '/bench/private', tokensFile: warmFile, connections }),
-    http({ url: warm.url, path: '/bench/map', tokensFile: warmFile, connections }),
+    http(warm, { path: '/bench/open', tokensFile: warmFile, connections }),
+    http(warm, { path: '/bench/private', tokensFile: warmFile, connections }),
+    http(warm, { path: '/bench/map', tokensFile: warmFile, connections }),
   ],
 )) as [LoadResult, LoadResult, LoadResult]
 // 1b. The same requests carrying access JWTs (signature checks cached, sessions checked in the cache).
@@ -194,9 +196,9 @@ const [jwtOpen, jwtPrivate, jwtMap] = (await sides(
     `warm server · GET /bench/map (${MAP_LABEL}, same JWTs)`,
   ],
   [
-    http({ url: warm.url, path: '/bench/open', tokensFile: jwtFile, connections }),
-    http({ url: warm.url, path: '/bench/private', tokensFile: jwtFile, connections }),
-    http({ url: warm.url, path: '/bench/map', tokensFile: jwtFile, connections }),
+    http(warm, { path: '/bench/open', tokensFile: jwtFile, connections }),
+    http(warm, { path: '/bench/private', tokensFile: jwtFile, connections }),
+    http(warm, { path: '/bench/map', tokensFile: jwtFile, connections }),
   ],
 )) as [LoadResult, LoadResult, LoadResult]
 // 2. Logins against raw argon2id in its own process (the server idles meanwhile), as many in flight.
@@ -215,9 +217,9 @@ const [logins, argon2, argon2Route] = (await sides(
     `warm server · POST /bench/argon2 (${ARGON2_ROUTE_LABEL})`,
   ],
   [
-    http({ url: warm.url, path: '/auth/login', login: loginBody, connections: loginConnections }),
+    http(warm, { path: '/auth/login', login: loginBody, connections: loginConnections }),
     (s) => runArgon2Raw(loginConnections, s),
-    http({ url: warm.url, path: '/bench/argon2', login: loginBody, connections: loginConnections }),
+    http(warm, { path: '/bench/argon2', login: loginBody, connections: loginConnections }),
   ],
   loginTiming,
 )) as [LoadResult, LoadResult, LoadResult]
@@ -231,8 +233,8 @@ const cold = await startBenchServer(seeded.databaseUrl, 0)
 log(`cold server pid ${cold.pid} at ${cold.url} (TOKEN_CACHE_SIZE=0)`)
 const [coldOpen, coldPrivate] = await pair(
   ['cold server · GET /bench/open (no auth)', `cold server · GET /bench/private (${short(coldTokens.length)} tokens, SQLite)`],
-  http({ url: cold.url, path: '/bench/open', tokensFile: coldFile, connections }),
-  http({ url: cold.url, path: '/bench/private', tokensFile: coldFile, connections }),
+  http(cold, { path: '/bench/open', tokensFile: coldFile, connections }),
+  http(cold, { path: '/bench/private', tokensFile: coldFile, connections }),
 )
 const coldMemory = memoryOf(cold.pid)
 await cold.stop()

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -64,6 +64,33 @@ export async function startBenchServer(databaseUrl: string, cacheSize: number, e
   }
 }
 
+// Clock ticks a second, the unit of /proc/<pid>/stat's CPU times.
+const CLOCK_TICKS = ((): number => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
+/** CPU time (user + system) a process has used so far, all its threads, in ms (Linux: /proc/<pid>/stat). */
+export function cpuMsOf(pid: number): number {
+  // The command name may hold spaces and parentheses: the fields start after its last ")".
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
+}
+
+/** `run`, with the CPU time the server `pid` spent meanwhile. */
+export function withServerCpu(pid: number, run: (seconds: number) => Promise<LoadResult>): (seconds: number) => Promise<LoadResult> {
+  return async (seconds) => {
+    const before = cpuMsOf(pid)
+    const result = await run(seconds)
+    return { ...result, serverCpuMs: cpuMsOf(pid) - before }
+  }
+}
+
 /** Resident and peak resident memory of a process, in bytes (Linux: /proc/<pid>/status). */
 export function memoryOf(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -94,8 +121,8 @@ export async function runArgon2Raw(concurrency: number, seconds: number): Promis
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
   children.delete(child)
   if (code !== 0) throw new Error(`bench: argon2-raw exited with ${code}`)
-  const { hashes, seconds: measured, p50Ms, p99Ms } = JSON.parse(out) as { hashes: number; seconds: number; p50Ms: number; p99Ms: number }
-  return { rps: hashes / measured, requests: hashes, seconds: measured, p50Ms, p99Ms, failures: 0 }
+  const { hashes, seconds: measured, p50Ms, p99Ms, cpuMs } = JSON.parse(out) as { hashes: number; seconds: number; p50Ms: number; p99Ms: number; cpuMs: number }
+  return { rps: hashes / measured, requests: hashes, seconds: measured, p50Ms, p99Ms, failures: 0, serverCpuMs: cpuMs }
 }
 
 /** Sends every token once (`concurrency` at a time) and returns how many were not answered 200. */

@@ -23,6 +23,8 @@ export interface Run {
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US')
 const ms = (n: number): string => (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)) + ' ms'
+/** Microseconds, or milliseconds from 1 ms on (a login's CPU is mostly its hash). */
+const perRequest = (us: number): string => (us < 1000 ? `${us.toFixed(1)} µs` : `${(us / 1000).toFixed(2)} ms`)
 /** Megabytes as DESIGN.md counts them: 10^6 bytes. */
 export const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`
 
@@ -103,21 +105,22 @@ export function printReport(title: string[], figures: Figure[], runs: Run[], not
   out.push('', '  measured: the median of the rounds\' ratios (each round runs both sides back to back), truncated to 2 decimals')
   const figureNotes = figures.filter((f) => f.note)
   if (figureNotes.length > 0) out.push('', ...figureNotes.map((f) => `  · ${f.name}: ${f.note}`))
-  out.push('', 'Runs (completed requests ÷ measured seconds, over all rounds; p50 of the median round, p99 of the worst):', '')
+  out.push('', 'Runs (completed requests ÷ measured seconds, over all rounds; CPU/req: the serving process\'s CPU time, all threads, per completed request; p50 of the median round, p99 of the worst):', '')
   out.push(
     table(
-      ['run', 'req/s', 'each round', 'p50', 'p99', 'requests', 'seconds', 'failures'],
+      ['run', 'req/s', 'each round', 'CPU/req', 'p50', 'p99', 'requests', 'seconds', 'failures'],
       runs.map(({ label, result: r }) => [
         label,
         int(r.rps),
         (r.roundRates ?? [r.rps]).map(int).join(' / '),
+        r.serverCpuMs === undefined ? '–' : perRequest((r.serverCpuMs * 1000) / r.requests),
         ms(r.p50Ms),
         ms(r.p99Ms),
         int(r.requests),
         r.seconds.toFixed(1),
         String(r.failures),
       ]),
-      new Set([1, 2, 3, 4, 5, 6, 7]),
+      new Set([1, 2, 3, 4, 5, 6, 7, 8]),
     ),
   )
   if (notes.length > 0) out.push('', ...notes.map((n) => `  · ${n}`))

@@ -41,5 +41,6 @@ function combine(rounds: LoadResult[]): LoadResult {
     p99Ms: Math.max(...rounds.map((r) => r.p99Ms)),
     failures: rounds.reduce((sum, r) => sum + r.failures, 0),
     roundRates: rounds.map((r) => r.rps),
+    ...(rounds.every((r) => r.serverCpuMs !== undefined) ? { serverCpuMs: rounds.reduce((sum, r) => sum + r.serverCpuMs!, 0) } : {}),
   }
 }
