@@ -71,6 +71,8 @@ function faultProjects(): TestProjectInlineConfiguration[] {
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   const database = await testDatabaseEnv()
   return {
+    // Vite compiles .ts, .mts and .tsx by default; config/threadpool.cts is CommonJS TypeScript.
+    esbuild: { include: /\.(?:[cm]?ts|[jt]sx)$/ },
     test: {
       testTimeout: 30_000,
       hookTimeout: 60_000,

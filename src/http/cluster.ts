@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism, hostname } from 'node:os'
 import { AggregatorRegistry } from 'prom-client'
 import type { ServerConfig } from '../config/env.js'
+import threadpool from '../config/threadpool.cjs'
 import { openStore } from '../store/kysely/index.js'
 import { CLUSTER_METRICS_REPLY, CLUSTER_METRICS_REQUEST } from './metrics.js'
 import { listeningLine, startServer } from './server.js'
@@ -69,8 +70,10 @@ export async function servePrimary(config: ServerConfig, workers: number, option
   let stopping = false
   let failed = false
 
+  // Each worker's pool its share of the cores, unless the operator sized it (config/threadpool.cts).
+  const workerEnv = threadpool.workerThreadpoolEnv(availableParallelism(), workers)
   const fork = (): void => {
-    const worker = cluster.fork()
+    const worker = cluster.fork(workerEnv)
     live.set(worker.id, worker)
   }
   const killAll = (signal: NodeJS.Signals): void => {

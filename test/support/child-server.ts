@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 /** The repository root, whatever the working directory of the test run. */
 export const ROOT = resolve(import.meta.dirname, '../..')
 /** The built CLI that `npm start` runs. */
-export const CLI = resolve(ROOT, 'dist/cli/main.js')
+export const CLI = resolve(ROOT, 'dist/cli/tessera.cjs')
 
 /**
  * Compiles src/ to dist/ as `npm run build` does. tsc emits even when some file fails to type-check,
@@ -45,10 +45,10 @@ export interface ChildServer {
   kill9(): Promise<void>
 }
 
-/** Starts `node dist/cli/main.js serve` with `env` on a free port and waits until /healthz answers. */
-export async function startChild(env: Record<string, string>, cwd: string): Promise<ChildServer> {
+/** Starts `node dist/cli/tessera.cjs serve` (or `entry`) with `env` on a free port and waits until /healthz answers. */
+export async function startChild(env: Record<string, string>, cwd: string, entry = CLI): Promise<ChildServer> {
   const port = await freePort()
-  const child = spawn(process.execPath, [CLI, 'serve'], {
+  const child = spawn(process.execPath, [entry, 'serve'], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
