@@ -8,6 +8,7 @@ import type * as TokensModule from '../src/core/tokens.js'
 import type * as GuardsModule from '../src/http/guards.js'
 import type * as ServerModule from '../src/http/server.js'
 import type * as StoreModule from '../src/store/kysely/index.js'
+import type ThreadpoolModule from '../src/config/threadpool.cjs'
 
 /**
  * The bench measures the server users run: the production build in `dist/` (`npm run build`),
@@ -37,4 +38,5 @@ export const loadStore = () => load<typeof StoreModule>('store/kysely/index.js')
 export const loadTokens = () => load<typeof TokensModule>('core/tokens.js')
 export const loadPasswords = () => load<typeof PasswordsModule>('core/passwords.js')
 export const loadIdentity = () => load<typeof IdentityModule>('core/identity.js')
+export const loadThreadpool = async () => (await load<{ default: typeof ThreadpoolModule }>('config/threadpool.cjs')).default
 export const loadPrincipalCache = () => load<typeof PrincipalCacheModule>('cache/lru-cache.js')

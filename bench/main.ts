@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DATA_DIR } from './dist.js'
 import { pickTool, runLoad, type LoadResult, type LoadSpec } from './load.js'
-import { cpuBusy, memoryOf, prewarm, runArgon2Raw, startBenchServer, withServerCpu, type RunningServer } from './processes.js'
+import { cpuBusy, memoryOf, prewarm, runArgon2Raw, startBenchServer, THREADPOOL_SIZE, withServerCpu, type RunningServer } from './processes.js'
 import { memoryFigure, printReport, ratioFigure, type Figure, type Run } from './report.js'
 import { alternateAll, type Runner } from './rounds.js'
 import { runAdminListing } from './admin-listing.js'
@@ -275,7 +275,7 @@ const missed = printReport(
   figures,
   runs,
   [
-    `raw argon2id: @node-rs/argon2 hash() at ARGON2_PARAMS, ${loginConnections} in flight on the libuv pool, in a process of its own while the server idles; its latency is per hash`,
+    `raw argon2id: @node-rs/argon2 hash() at ARGON2_PARAMS, ${loginConnections} in flight on a libuv pool of ${THREADPOOL_SIZE} threads (the size \`npm start\` gives the server, which runs on one as large; UV_THREADPOOL_SIZE overrides both), in a process of its own while the server idles; its latency is per hash`,
     `${ARGON2_ROUTE_LABEL}: POST /bench/argon2 on the same server, the logins' bodies, each password verified against one hash at ARGON2_PARAMS (no user lookup, session, audit or store), in the same rounds: logins ÷ it is how close Tessera's login comes to the least an HTTP login on this server costs`,
     `lastUsedAt is written at most once a minute per session, in batches: the warm run's sessions were marked used at random over the last minute, so their writes come at the steady rate (${short(warmTokens.length)} ÷ 60 s) throughout the warm runs; the cold run's were marked used just before its server started, so its runs (under a minute) measure the read alone, as DESIGN.md's SQLite reference does; ${removed} login sessions were removed afterwards`,
     `the database file (${(readBytes / 2 ** 20).toFixed(0)} MiB) was read through once before the cold server started, so the cold run reads SQLite from the OS page cache, as a server in use does, not from the disk`,

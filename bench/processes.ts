@@ -2,7 +2,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { BENCH_OUT } from './dist.js'
+import { availableParallelism } from 'node:os'
+import { BENCH_OUT, loadThreadpool } from './dist.js'
 import type { LoadResult } from './load.js'
 
 /** A bench server running in its own process. */
@@ -18,10 +19,15 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL')
 })
 
+// The pool `npm start` gives the server (config/threadpool.cts), for the bench server and raw
+// argon2id alike: both sides of the login figure hash on pools of one size.
+const { defaultThreadpoolSize } = await loadThreadpool()
+/** The libuv pool size of every child: UV_THREADPOOL_SIZE when set, else the server's own default. */
+export const THREADPOOL_SIZE = process.env.UV_THREADPOOL_SIZE?.trim() || String(defaultThreadpoolSize(availableParallelism()))
+
 /** The environment of a child: a clean one, so a developer's shell or .env cannot skew a run. */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production' }
-  if (process.env.UV_THREADPOOL_SIZE) env.UV_THREADPOOL_SIZE = process.env.UV_THREADPOOL_SIZE
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', UV_THREADPOOL_SIZE: THREADPOOL_SIZE }
   return { ...env, ...extra }
 }
 
