@@ -1,18 +1,21 @@
 /*
  * The size of libuv's thread pool, which runs every argon2id hash (and Django's scrypt and PBKDF2
- * ones) besides the file and DNS work Node gives it. libuv's default is 4 threads whatever the
- * machine: on 2 cores, 4 hashes share them and each evicts the others' 19 MiB from the caches
- * (raw argon2id made ~10 % more hashes a second there with 2 threads than with 4); on 16 cores,
- * logins could use only 4. One thread per core, shared among the processes of a cluster, fits
- * both. CommonJS, because the size must be set before the pool's first use and loading an ES
- * module already uses it: only a CommonJS entry (cli/tessera.cts) runs early enough.
+ * ones) besides the file and DNS work Node gives it. libuv makes it 4 threads whatever the
+ * machine, so on 16 cores logins could use only 4 of them. Tessera keeps those 4 and adds a
+ * thread for each core beyond them that the process has to itself (a cluster's workers share the
+ * cores). Not fewer than 4: on 2 cores a pool of 2 made raw argon2id 10–15 % faster, but not
+ * Tessera's logins, whose main thread then cost more per login, competing with the two hashing
+ * threads for both cores (README, Performance). CommonJS, because the size must be set before
+ * the pool's first use and loading an ES module already uses it: only a CommonJS entry
+ * (cli/tessera.cts) runs early enough.
  */
 
+const LIBUV_DEFAULT = 4
 let chosenHere = false
 
-/** Pool threads for each of `processes` processes sharing `cores` cores: their share, and at least 2. */
+/** Pool threads for each of `processes` processes sharing `cores` cores: their share, and at least libuv's 4. */
 function defaultThreadpoolSize(cores: number, processes = 1): number {
-  return Math.max(2, Math.ceil(cores / Math.max(1, processes)))
+  return Math.max(LIBUV_DEFAULT, Math.ceil(cores / Math.max(1, processes)))
 }
 
 /** Sets UV_THREADPOOL_SIZE to the default for one process on `cores` cores, unless the environment already sets it. */
