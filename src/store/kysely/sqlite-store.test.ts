@@ -64,6 +64,15 @@ describe('SQLite engine', () => {
     }
   })
 
+  it('openSqliteEngine() gives its read-only hot-path connection the same 2 MB page cache', async () => {
+    const { db, storeOptions } = openSqliteEngine(join(tempFolder(), 'tessera.db'))
+    try {
+      expect(storeOptions.prepareRead!('pragma cache_size')([])).toEqual([-2000])
+    } finally {
+      await db.destroy()
+    }
+  })
+
   it('migrateToLatest() applies every migration once, and nothing when run again', async () => {
     const path = join(tempFolder(), 'tessera.db')
     const db = openSqlite(path)
