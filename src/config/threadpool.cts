@@ -5,7 +5,7 @@
  * thread for each core beyond them that the process has to itself (a cluster's workers share the
  * cores). Not fewer than 4: on 2 cores a pool of 2 made raw argon2id 10–15 % faster, but not
  * Tessera's logins, whose main thread then cost more per login, competing with the two hashing
- * threads for both cores (README, Performance). CommonJS, because the size must be set before
+ * threads for both cores (README, Running in production). CommonJS, because the size must be set before
  * the pool's first use and loading an ES module already uses it: only a CommonJS entry
  * (cli/tessera.cts) runs early enough.
  */
