@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createTestDatabase, testDatabaseUrl, type CreatedDatabase } from '../../../test/support/database.js'
 import { newUser } from '../fixtures.contract.js'
-import { compileOnce } from './compiled-once.js'
+import { compileOnce, compileOncePerColumns } from './compiled-once.js'
 import { createKyselyStore, migrateToLatest, openPostgres, openSqlite } from './index.js'
 import type { Database } from './schema.js'
 
@@ -79,6 +79,17 @@ describe.each(engines)('compileOnce() on %s', (_engine, open) => {
       return named({ id: -1, key: 'carl' }, trx)
     })
     expect(inside).toEqual([{ username_key: 'carl' }])
+  })
+
+  it('compileOncePerColumns() compiles a statement for each set of columns, and writes only the row’s own', async () => {
+    const { db, ids } = await twoUsers()
+    const update = compileOncePerColumns(db, (columns, value) =>
+      db.updateTable('users').set(columns).where('id', '=', value<number>(':id')).returning(['id', 'bio', 'image']),
+    )
+    expect(await update({ bio: 'one' }, { ':id': ids[0] })).toEqual([{ id: ids[0], bio: 'one', image: null }])
+    expect(await update({ image: 'two.png', bio: 'two' }, { ':id': ids[1] })).toEqual([{ id: ids[1], bio: 'two', image: 'two.png' }])
+    // The first set again, after the second was compiled: its own statement, which leaves `image` alone.
+    expect(await update({ bio: 'three' }, { ':id': ids[1] })).toEqual([{ id: ids[1], bio: 'three', image: 'two.png' }])
   })
 
   it('refuses at once a query with a parameter that was given no name', async () => {

@@ -37,3 +37,30 @@ export function compileOnce<Row>(db: Kysely<Database>, build: (value: NamedValue
   return async (values, on = db) =>
     (await on.executeQuery<Row>(CompiledQuery.raw(sql, order.map((name) => values[name])))).rows
 }
+
+/** A statement over the columns of a row, compiled once for each set of columns it is given. */
+export type CompiledPerColumns<Row> = (row: object, extra?: Readonly<Record<string, unknown>>, on?: QueryTarget) => Promise<Row[]>
+
+/**
+ * `compileOnce` for a statement that writes a row's columns (an INSERT's values, an UPDATE's SET):
+ * `build` gets the row's columns as named values, plus `value` for the rest (`extra`, whose names
+ * must be no column's), and the statement is compiled on the first row with each set of columns.
+ * Rows made by one mapping function add their columns in one order, so a set has one key, and
+ * there are only as many sets as the callers make: the cache needs no bound.
+ */
+export function compileOncePerColumns<Row>(
+  db: Kysely<Database>,
+  build: (columns: Record<string, unknown>, value: NamedValue) => Compilable<Row>,
+): CompiledPerColumns<Row> {
+  const compiled = new Map<string, CompiledOnce<Row>>()
+  return (row, extra = {}, on) => {
+    const columns = Object.keys(row)
+    const key = columns.join()
+    let run = compiled.get(key)
+    if (run === undefined) {
+      run = compileOnce(db, (value) => build(Object.fromEntries(columns.map((column) => [column, value(column)])), value))
+      compiled.set(key, run)
+    }
+    return run({ ...row, ...extra }, on)
+  }
+}

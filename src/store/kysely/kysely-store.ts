@@ -1,7 +1,7 @@
 import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
 import { rankFirst } from '../rank-first.js'
 import type { Store, UniqueConflict, UserWriteResult } from '../store.js'
-import { compileOnce, type CompiledOnce } from './compiled-once.js'
+import { compileOnce, compileOncePerColumns } from './compiled-once.js'
 import { insertChunked, MAX_ROWS_PER_STATEMENT, runsBy } from './insert-chunked.js'
 import { createKyselyAuditStore } from './kysely-audit-store.js'
 import { createKyselyImportStore } from './kysely-import-store.js'
@@ -85,24 +85,14 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       .where('expires_at', '>', value<number>('now')),
   )
   // A user's UPDATE, compiled once per set of columns it changes (every login writes `last_login`).
-  // toUserPatchRow adds the columns in one fixed order, so a set has one key, and there are only
-  // as many sets as the code's callers make: the map needs no bound. The id's name is no column's.
-  const userUpdates = new Map<string, CompiledOnce<Selectable<UsersTable>>>()
-  const updateUserRow = async (id: number, values: Updateable<UsersTable>) => {
-    const key = Object.keys(values).join()
-    let update = userUpdates.get(key)
-    if (update === undefined) {
-      update = compileOnce(db, (value) =>
-        db
-          .updateTable('users')
-          .set(Object.fromEntries(Object.keys(values).map((column) => [column, value(column)])))
-          .where('id', '=', givenId(value(':id')))
-          .returningAll(),
-      )
-      userUpdates.set(key, update)
-    }
-    return (await update({ ...values, ':id': id }))[0]
-  }
+  const updateUserColumns = compileOncePerColumns(db, (columns, value) =>
+    db
+      .updateTable('users')
+      .set(columns)
+      .where('id', '=', givenId(value(':id')))
+      .returningAll(),
+  )
+  const updateUserRow = async (id: number, values: Updateable<UsersTable>) => (await updateUserColumns(values, { ':id': id }))[0]
   const touchSession = compileOnce(db, (value) =>
     db
       .updateTable('sessions')

@@ -1,5 +1,5 @@
 import { sql, SqliteAdapter, type Insertable, type Kysely, type RawBuilder, type Transaction } from 'kysely'
-import { compileOnce, type CompiledOnce, type QueryTarget } from './compiled-once.js'
+import { compileOncePerColumns, type QueryTarget } from './compiled-once.js'
 import { insertChunked } from './insert-chunked.js'
 import type { Database, SessionsTable } from './schema.js'
 
@@ -61,27 +61,16 @@ export function insertSessionRow(db: QueryTarget, row: Insertable<SessionsTable>
 }
 
 /**
- * `insertSessionRow` for a login: compiled once for each set of columns a row has (toSessionRow
- * makes one), at a slot and without, so no login builds a query. The slots' names are no column's.
+ * `insertSessionRow` for a login: compiled once (at a slot, and without one), so no login builds a
+ * query. The slots' names are no column's.
  */
 export function compiledSessionInsert(db: Kysely<Database>, slotted: boolean): (row: Insertable<SessionsTable>) => Promise<void> {
-  const inserts = new Map<string, CompiledOnce<unknown>>()
-  const insertOf = (row: Insertable<SessionsTable>, atSlot: boolean) => {
-    const key = `${atSlot}:${Object.keys(row).join()}`
-    let insert = inserts.get(key)
-    if (insert === undefined) {
-      insert = compileOnce(db, (value) => {
-        const named = Object.fromEntries(Object.keys(row).map((column) => [column, value(column)])) as Insertable<SessionsTable>
-        return insertAt(db, named, atSlot ? [value(':base'), value(':last')] : null)
-      })
-      inserts.set(key, insert)
-    }
-    return insert
-  }
+  const atSlot = compileOncePerColumns(db, (columns, value) => insertAt(db, columns as Insertable<SessionsTable>, [value(':base'), value(':last')]))
+  const anywhere = compileOncePerColumns(db, (columns) => insertAt(db, columns as Insertable<SessionsTable>, null))
   return async (row) => {
     const base = slotted ? slotBase(row.secret_hash) : null
-    if (base === null) await insertOf(row, false)(row)
-    else await insertOf(row, true)({ ...row, ':base': base, ':last': base + SESSION_SLOTS - 1 })
+    if (base === null) await anywhere(row)
+    else await atSlot(row, { ':base': base, ':last': base + SESSION_SLOTS - 1 })
   }
 }
 
