@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline'
 import { availableParallelism } from 'node:os'
 import { BENCH_OUT, loadThreadpool } from './dist.js'
 import type { LoadResult } from './load.js'
+import type { Runner } from './rounds.js'
 
 /** A bench server running in its own process. */
 export interface RunningServer {
@@ -89,7 +90,7 @@ export function cpuMsOf(pid: number): number {
 }
 
 /** `run`, with the CPU time the server `pid` spent meanwhile. */
-export function withServerCpu(pid: number, run: (seconds: number) => Promise<LoadResult>): (seconds: number) => Promise<LoadResult> {
+export function withServerCpu(pid: number, run: Runner): Runner {
   return async (seconds) => {
     const before = cpuMsOf(pid)
     const result = await run(seconds)
